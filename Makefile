@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# ctls: entry points. Everything else is in qemu/, scripts/ and
+# userspace-tests/. Kernels, sources and the guest images are cached in
+# $(CTLS_CACHE) (default ~/.cache/ctls); module builds go to build/.
+#
+#   make          ctls.ko for every target kernel (W=1, -Werror)
+#   make demo     boot 6.12 in QEMU, load ctls, show it working
+#   make check    every test layer on both kernels; ends "N passed, N failed, N skipped"
+#   make lint     checkpatch --strict, backward gotos, sparse
+#   make baseline recompute stock tls.ko's selftest results for both kernels
+#   make clean
+
+SERIES ?= 6.1 6.12
+TESTS := $(patsubst userspace-tests/%.c,build/tests/%,$(wildcard userspace-tests/*.c))
+
+.PHONY: all modules tests demo check lint baseline clean host-tools
+
+all: modules
+
+host-tools:
+	@bash -c '. qemu/common.sh && host_tools'
+
+modules: host-tools
+	@for s in $(SERIES); do bash qemu/build-module.sh $$s || exit 1; done
+
+build/tests/%: userspace-tests/%.c userspace-tests/tap.h
+	@mkdir -p $(@D)
+	gcc -static -O2 -Wall -Wextra -o $@ $<
+
+tests: host-tools $(TESTS)
+
+demo: modules tests
+	@bash qemu/demo.sh
+
+check: modules tests
+	@bash scripts/check.sh
+
+lint: host-tools
+	@bash scripts/lint.sh
+
+baseline: host-tools
+	@for s in $(SERIES); do bash userspace-tests/selftest/baseline.sh $$s || exit 1; done
+
+clean:
+	rm -rf build

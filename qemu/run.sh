@@ -1,0 +1,101 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run.sh [options] -- COMMAND
+#
+# Boot a stock Debian kernel under QEMU/TCG, load modules, run COMMAND in the
+# guest (from /payload) and exit with its status. The whole console is saved;
+# any kernel splat in it, or a timeout, fails the run.
+#
+#   -k SERIES|KVER   kernel: 6.1, 6.12 or an exact cached release (default 6.12)
+#   -m 'PATH [ARGS]' insmod this module (repeatable, loaded in order)
+#   -p DIR           copy DIR's contents into the guest's /payload
+#   -l FILE          console log (default: a temp file, kept on failure)
+#   -t SECONDS       timeout (default 600)
+#   -c CPUS          guest CPUs (default 2)
+#   -i               count instructions (-icount shift=0, 1 CPU): repeatable
+#                    timing for benchmarks
+#   -q               do not echo the console while running
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+series=6.12
+insmods=
+payload=
+log=
+timeout_s=600
+cpus=2
+icount=0
+quiet=0
+while getopts "k:m:p:l:t:c:iq" opt; do
+	case $opt in
+	k) series=$OPTARG ;;
+	m) insmods+="/payload/.modules/$(basename "${OPTARG%% *}")${OPTARG#"${OPTARG%% *}"}"$'\n'
+	   mods+=("${OPTARG%% *}") ;;
+	p) payload=$OPTARG ;;
+	l) log=$OPTARG ;;
+	t) timeout_s=$OPTARG ;;
+	c) cpus=$OPTARG ;;
+	i) icount=1 ;;
+	q) quiet=1 ;;
+	*) die "see the header of $0 for usage" ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ "${1:-}" = "--" ] && shift
+cmd=${*:-true}
+
+case $series in
+6.1 | 6.12) kver=$(bash "$CTLS_TOP/qemu/fetch-kernel.sh" "$series") ;;
+*) kver=$series ;;
+esac
+kdir=$(kdir_of "$kver")
+[ -d "$kdir" ] || die "kernel $kver is not in the cache"
+need_pkgs qemu-system-x86 cpio
+base=$(bash "$CTLS_TOP/qemu/initramfs.sh" "$kver")
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/root/payload/.modules"
+[ -n "$payload" ] && cp -a "$payload/." "$tmp/root/payload/"
+for m in "${mods[@]:-}"; do
+	[ -n "$m" ] && cp "$m" "$tmp/root/payload/.modules/"
+done
+{
+	printf 'CTLS_PRELOAD=%q\n' "${CTLS_PRELOAD-aesni_intel gcm ghash_clmulni_intel ccm chacha20poly1305}"
+	printf 'CTLS_INSMOD=%q\n' "$insmods"
+	printf 'CTLS_CMD=%q\n' "$cmd"
+} >"$tmp/root/payload/ctls-run.env"
+(cd "$tmp/root" && find . | cpio -o -H newc --quiet) >"$tmp/payload.cpio"
+cat "$base" "$tmp/payload.cpio" >"$tmp/initrd"
+
+[ -n "$log" ] || log=$(mktemp /tmp/ctls-console.XXXXXX)
+accel=(-accel tcg -cpu max -smp "$cpus")
+[ "$icount" = 1 ] && accel=(-accel tcg -cpu max -smp 1 -icount shift=0,sleep=off,align=off)
+
+set +e
+timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 "${accel[@]}" \
+	-m 1G -nographic -no-reboot -nodefaults -serial stdio \
+	-kernel "$kdir/root/boot/vmlinuz-$kver" -initrd "$tmp/initrd" \
+	-append "console=ttyS0 panic=-1 oops=panic loglevel=7 no_hash_pointers" \
+	</dev/null 2>&1 | tr -d '\r' |
+	if [ "$quiet" = 1 ]; then cat >"$log"; else tee "$log"; fi
+qrc=${PIPESTATUS[0]}
+set -e
+
+splat='BUG:|WARNING:|Oops|KASAN|UBSAN|Kernel panic|general protection fault|unreferenced object|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|INFO: lockdep|blocked for more than|refcount_t:|list_add corruption|list_del corruption'
+if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+	note "timeout after ${timeout_s}s; console log: $log"
+	exit 124
+fi
+if grep -aEq "$splat" "$log"; then
+	note "kernel splat in the console log $log:"
+	grep -aE "$splat" "$log" | head -n 5 >&2
+	exit 120
+fi
+rc=$(sed -n 's/^CTLS-EXIT: \([0-9]*\)$/\1/p' "$log" | tail -n 1)
+if [ -z "$rc" ]; then
+	note "guest ended without reporting an exit status; console log: $log"
+	exit 121
+fi
+exit "$rc"

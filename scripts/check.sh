@@ -1,0 +1,95 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh: every test layer on every target kernel (SERIES, default
+# "6.1 6.12"). Each suite prints TAP; the last line sums them all:
+# "N passed, N failed, N skipped". Exit status 1 on any failure.
+#
+#   CTLS_SUITES="lint foundation selftest"  run only these suites
+set -uo pipefail
+. "$(dirname "$0")/../qemu/common.sh"
+cd "$CTLS_TOP" || exit 1
+
+series=${SERIES:-6.1 6.12}
+suites=${CTLS_SUITES:-lint foundation selftest}
+logs=$CTLS_TOP/build/check
+rm -rf "$logs"
+mkdir -p "$logs"
+passed=0
+failed=0
+skipped=0
+
+# Add a TAP stream's counts to the totals; a non-zero status that the stream
+# does not explain (a splat, a timeout, a crash) counts as one failure.
+count_tap() {
+	local name=$1 file=$2 rc=$3 p f s
+	p=$(grep -aEc '^ok [0-9]+' "$file" | head -n 1)
+	s=$(grep -aEc '^ok [0-9]+.*# SKIP' "$file" | head -n 1)
+	f=$(grep -aEc '^not ok [0-9]+' "$file" | head -n 1)
+	p=$((p - s))
+	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+		echo "not ok - $name ended with status $rc (see $file)"
+		f=1
+	fi
+	echo "# $name: $p passed, $f failed, $s skipped"
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+}
+
+suite_lint() {
+	bash scripts/lint.sh >"$logs/lint.tap" 2>&1
+	local rc=$?
+	cat "$logs/lint.tap"
+	count_tap lint "$logs/lint.tap" $rc
+}
+
+suite_foundation() {
+	local s=$1 ko pay=$logs/foundation-$s rc
+	ko=$(bash qemu/build-module.sh "$s") || { count_tap "foundation $s" /dev/null 1; return; }
+	mkdir -p "$pay/.modules"
+	cp build/tests/ulp userspace-tests/foundation.sh "$pay/"
+	cp "$ko" "$pay/.modules/"
+	bash qemu/run.sh -q -k "$s" -p "$pay" -t 300 -l "$logs/foundation-$s.log" \
+		-- ./foundation.sh
+	rc=$?
+	grep -aE '^(not )?ok [0-9]|^#' "$logs/foundation-$s.log" | grep -av '^# ' |
+		sed "s/^/[$s] /"
+	count_tap "foundation $s" "$logs/foundation-$s.log" $rc
+}
+
+suite_selftest() {
+	local s=$1 base out=$logs/selftest-$s rc
+	base=$(bash userspace-tests/selftest/baseline.sh "$s" --print-path)
+	if [ -z "$base" ]; then
+		note "no stock baseline for this $s kernel yet: computing it"
+		bash userspace-tests/selftest/baseline.sh "$s"
+		base=$(bash userspace-tests/selftest/baseline.sh "$s" --print-path)
+	fi
+	bash userspace-tests/selftest/run.sh "$s" ctls "$out.results" >"$out.log" 2>&1
+	rc=$?
+	python3 userspace-tests/selftest/compare.py "$s" "$base" "$out.results" \
+		userspace-tests/selftest/known-gaps "$out.table" | tee "$out.tap"
+	read -r p f k <"$out.table.counts"
+	if [ $rc != 0 ]; then
+		echo "not ok - selftest $s: a guest failed (splat or timeout, see $out.log)"
+		f=$((f + 1))
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + k))
+}
+
+start=$(date +%s)
+for suite in $suites; do
+	if [ "$suite" = lint ]; then
+		suite_lint
+		continue
+	fi
+	for s in $series; do
+		"suite_$suite" "$s"
+	done
+done
+echo "# check took $(($(date +%s) - start)) s; logs in $logs"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]

@@ -1,0 +1,64 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Guest side of the foundation suite: loading and unloading ctls, the ULP
+# pinning the module, the counters file, and ctls next to the stock tls
+# module. Prints TAP. Runs from /payload with ctls.ko in .modules/.
+n=0
+fail=0
+check() {
+	desc=$1
+	shift
+	n=$((n + 1))
+	if "$@"; then
+		echo "ok $n - $desc"
+	else
+		echo "not ok $n - $desc"
+		fail=$((fail + 1))
+	fi
+}
+refcnt() { cat /sys/module/ctls/refcnt 2>/dev/null; }
+wait_refcnt() {
+	i=0
+	while [ "$(refcnt)" != "$1" ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ "$(refcnt)" = "$1" ]
+}
+counters_ok() {
+	[ "$(awk '{ print $1 }' "$1" | tr '\n' ' ')" = "TlsCurrTxSw TlsCurrRxSw TlsCurrTxDevice TlsCurrRxDevice TlsTxSw TlsRxSw TlsTxDevice TlsRxDevice TlsDecryptError TlsRxDeviceResync TlsDecryptRetry TlsRxNoPadViolation " ]
+}
+
+check "insmod ctls.ko" insmod .modules/ctls.ko
+check "/proc/net/tls_stat has upstream's counters" counters_ok /proc/net/tls_stat
+./ulp tls
+./ulp hold tls >/tmp/hold.out &
+hold=$!
+sleep 1
+check "a socket with the ULP pins the module" test "$(refcnt)" = 1
+check "rmmod refuses while a socket uses ctls" sh -c '! rmmod ctls 2>/dev/null'
+kill $hold
+wait $hold 2>/dev/null
+check "closing the socket unpins the module" wait_refcnt 0
+check "rmmod ctls" rmmod ctls
+check "rmmod removes tls_stat" test ! -e /proc/net/tls_stat
+
+check "modprobe stock tls" modprobe tls
+check "insmod ctls fails while stock tls holds the name" sh -c '! insmod .modules/ctls.ko 2>/dev/null'
+check "the kernel log names the ulp_name parameter" sh -c 'dmesg | grep -q "ulp_name="'
+check "insmod ctls.ko ulp_name=ctls next to stock tls" insmod .modules/ctls.ko ulp_name=ctls
+check "/proc/net/ctls_stat has upstream's counters" counters_ok /proc/net/ctls_stat
+check "stock /proc/net/tls_stat is still there" counters_ok /proc/net/tls_stat
+./ulp ctls
+./ulp hold tls >/tmp/hold.out &
+hold=$!
+sleep 1
+check "ULP \"tls\" still reaches the stock module" grep -q holding /tmp/hold.out
+check "... and does not pin ctls" test "$(refcnt)" = 0
+kill $hold
+wait $hold 2>/dev/null
+check "rmmod ctls (side by side)" rmmod ctls
+check "rmmod stock tls" sh -c 'sleep 1; rmmod tls'
+echo "1..$n"
+[ $fail = 0 ]

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""compare.py SERIES BASELINE CTLS_RESULTS KNOWN_GAPS TABLE_OUT
+
+Compare upstream's selftest run on ctls against stock tls.ko's results on the
+same kernel. A test that stock passes must pass on ctls, unless a line of
+KNOWN_GAPS (fnmatch pattern, optionally prefixed by "SERIES:") names it.
+Prints TAP for the regressions and a summary; writes the full per-test table
+to TABLE_OUT. Exit status 1 when ctls fails a test that stock passes outside
+the known gaps.
+"""
+import fnmatch
+import sys
+
+
+def load(path):
+    res = {}
+    for line in open(path):
+        parts = line.split()
+        if len(parts) == 2:
+            res[parts[0]] = parts[1]
+    return res
+
+
+def load_gaps(path, series):
+    pats = []
+    for line in open(path):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if ":" in line:
+            s, pat = line.split(":", 1)
+            if s != series:
+                continue
+            line = pat
+        pats.append(line)
+    return pats
+
+
+def main():
+    series, base_p, ctls_p, gaps_p, table_p = sys.argv[1:6]
+    stock, ctls = load(base_p), load(ctls_p)
+    gaps = load_gaps(gaps_p, series)
+    counts = {"passed": 0, "failed": 0, "skipped": 0}
+    n = 0
+    gap_hits = 0
+    with open(table_p, "w") as table:
+        table.write("# test stock ctls verdict\n")
+        for name in sorted(set(stock) | set(ctls)):
+            s, c = stock.get(name, "MISSING"), ctls.get(name, "MISSING")
+            if c == "PASS":
+                verdict = "passed"
+            elif s != "PASS":
+                verdict = "skipped"  # stock does not pass it either
+            elif any(fnmatch.fnmatchcase(name, p) for p in gaps):
+                verdict = "skipped"
+                gap_hits += 1
+            else:
+                verdict = "failed"
+                n += 1
+                print(f"not ok {n} - selftest {series} {name}: stock {s}, ctls {c}")
+            counts[verdict] += 1
+            table.write(f"{name} {s} {c} {verdict}\n")
+    sp = sum(v == "PASS" for v in stock.values())
+    cp = sum(v == "PASS" for v in ctls.values())
+    print(f"# selftest {series}: {len(stock)} cases; stock passes {sp}, "
+          f"ctls passes {cp}; {gap_hits} stock-passing cases are known gaps")
+    print(f"# selftest {series}: {counts['passed']} passed, "
+          f"{counts['failed']} failed, {counts['skipped']} skipped")
+    with open(table_p + ".counts", "w") as f:
+        f.write(f"{counts['passed']} {counts['failed']} {counts['skipped']}\n")
+    return 1 if counts["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
