@@ -28,7 +28,9 @@ for d in module include kunit; do
 done
 ln -sf "$CTLS_TOP/Kbuild" "$out/Kbuild"
 
-make -s -C "$kdir" M="$out" W=1 "$@" modules 2>&1 |
-	grep -v "^Skipping BTF generation" >&2 || true
-[ "${PIPESTATUS[0]}" = 0 ] || die "build against $kver failed"
+# 6.1's headers have no vmlinux, so kbuild says it skips BTF: not news.
+if ! make -s -C "$kdir" M="$out" W=1 "$@" modules 2>&1 |
+	{ grep -v "^Skipping BTF generation" >&2 || true; }; then
+	die "build against $kver failed"
+fi
 echo "$out/ctls.ko"

@@ -5,7 +5,8 @@
 # the host asked for, runs the payload and reports its exit status on the
 # console as "CTLS-EXIT: <status>", then reboots (QEMU runs with -no-reboot,
 # so that ends the VM).
-/bin/busybox --install -s /bin
+mkdir -p /usr/bin /usr/sbin /sbin
+/bin/busybox --install -s
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mkdir -p /proc /sys /dev /tmp /run /var/log
 mount -t proc proc /proc

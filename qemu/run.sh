@@ -62,7 +62,7 @@ for m in "${mods[@]:-}"; do
 	[ -n "$m" ] && cp "$m" "$tmp/root/payload/.modules/"
 done
 {
-	printf 'CTLS_PRELOAD=%q\n' "${CTLS_PRELOAD-aesni_intel gcm ghash_clmulni_intel ccm chacha20poly1305}"
+	printf 'CTLS_PRELOAD=%q\n' "${CTLS_PRELOAD-aesni_intel gcm ghash_clmulni_intel ccm chacha_x86_64 poly1305_x86_64 chacha20poly1305}"
 	printf 'CTLS_INSMOD=%q\n' "$insmods"
 	printf 'CTLS_CMD=%q\n' "$cmd"
 } >"$tmp/root/payload/ctls-run.env"
