@@ -6,13 +6,76 @@
 #ifndef _CTLS_COMPAT_H
 #define _CTLS_COMPAT_H
 
+#include <linux/bvec.h>
+#include <linux/fs.h>
+#include <linux/splice.h>
+#include <linux/uio.h>
 #include <linux/version.h>
+#include <net/tcp.h>
 
-/* 6.5 removed proto::sendpage; splice and sendfile arrive as MSG_SPLICE_PAGES. */
+/*
+ * 6.5 removed proto::sendpage (splice and sendfile arrive as sendmsg with
+ * MSG_SPLICE_PAGES) and let sendmsg take MSG_EOR.
+ */
 #if KERNEL_VERSION(6, 5, 0) > LINUX_VERSION_CODE
 #define CTLS_HAVE_SENDPAGE 1
+#define CTLS_POLL_WHOLE_RECORDS 0
+#define CTLS_SENDMSG_FLAGS (MSG_MORE | MSG_DONTWAIT | MSG_NOSIGNAL | \
+			    MSG_CMSG_COMPAT)
 #else
 #define CTLS_HAVE_SENDPAGE 0
+/* Upstream's poll stopped reporting partial records as readable. */
+#define CTLS_POLL_WHOLE_RECORDS 1
+#define CTLS_SENDMSG_FLAGS (MSG_MORE | MSG_DONTWAIT | MSG_NOSIGNAL | \
+			    MSG_CMSG_COMPAT | MSG_SPLICE_PAGES | MSG_EOR | \
+			    MSG_SENDPAGE_NOPOLICY)
 #endif
+
+/*
+ * Splicing decrypted bytes into a pipe: through the file's read_iter, which
+ * for a socket is recvmsg.
+ */
+static inline ssize_t ctls_splice_via_recvmsg(struct file *file, loff_t *ppos,
+					      struct pipe_inode_info *pipe,
+					      size_t len, unsigned int flags)
+{
+#if CTLS_HAVE_SENDPAGE
+	return generic_file_splice_read(file, ppos, pipe, len, flags);
+#else
+	return copy_splice_read(file, ppos, pipe, len, flags);
+#endif
+}
+
+/*
+ * Hand @len bytes held in @bv[0..@n) to TCP without copying them (TCP takes
+ * its own page references). Returns the bytes TCP took or -errno.
+ */
+static inline int ctls_tcp_send_pages(struct sock *sk, struct bio_vec *bv,
+				      unsigned int n, size_t len, int flags)
+{
+#if CTLS_HAVE_SENDPAGE
+	size_t done = 0;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		int f = flags | (i + 1 < n ? MSG_SENDPAGE_NOTLAST : 0);
+
+		ret = do_tcp_sendpages(sk, bv[i].bv_page, bv[i].bv_offset,
+				       bv[i].bv_len, f);
+		if (ret <= 0)
+			return done ? done : ret;
+		done += ret;
+		if (ret < bv[i].bv_len)
+			break;
+	}
+	return done;
+#else
+	struct msghdr msg = { .msg_flags = flags | MSG_SPLICE_PAGES };
+
+	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, bv, n, len);
+	return tcp_sendmsg_locked(sk, &msg, len);
+#endif
+}
 
 #endif /* _CTLS_COMPAT_H */

@@ -25,6 +25,7 @@ enum { CTLS_V4, CTLS_V6, CTLS_NUM_FAMILIES };
 struct ctls_protos {
 	const struct proto *base;
 	struct proto prot[CTLS_NUM_CONF][CTLS_NUM_CONF];
+	struct proto_ops ops[CTLS_NUM_CONF][CTLS_NUM_CONF];
 };
 
 static struct ctls_protos ctls_protos[CTLS_NUM_FAMILIES];
@@ -35,11 +36,12 @@ static int ctls_family(const struct sock *sk)
 	return sk->sk_family == AF_INET6 ? CTLS_V6 : CTLS_V4;
 }
 
-static void ctls_set_proto(struct sock *sk, struct ctls_context *ctx)
+void ctls_update_proto(struct sock *sk, struct ctls_context *ctx)
 {
 	struct ctls_protos *p = &ctls_protos[ctls_family(sk)];
 
 	WRITE_ONCE(sk->sk_prot, &p->prot[ctx->tx_conf][ctx->rx_conf]);
+	WRITE_ONCE(sk->sk_socket->ops, &p->ops[ctx->tx_conf][ctx->rx_conf]);
 }
 
 static int ctls_setsockopt(struct sock *sk, int level, int optname,
@@ -50,17 +52,7 @@ static int ctls_setsockopt(struct sock *sk, int level, int optname,
 	if (level != SOL_TLS)
 		return ctx->sk_proto->setsockopt(sk, level, optname, optval,
 						 optlen);
-
-	switch (optname) {
-	case TLS_TX:
-	case TLS_RX:
-	case TLS_TX_ZEROCOPY_RO:
-	case TLS_RX_EXPECT_NO_PAD:
-		/* The record paths are not there yet: do not pretend. */
-		return -EOPNOTSUPP;
-	default:
-		return -ENOPROTOOPT;
-	}
+	return ctls_setsockopt_tls(sk, optname, optval, optlen);
 }
 
 static int ctls_getsockopt(struct sock *sk, int level, int optname,
@@ -71,16 +63,7 @@ static int ctls_getsockopt(struct sock *sk, int level, int optname,
 	if (level != SOL_TLS)
 		return ctx->sk_proto->getsockopt(sk, level, optname, optval,
 						 optlen);
-
-	switch (optname) {
-	case TLS_TX:
-	case TLS_RX:
-	case TLS_TX_ZEROCOPY_RO:
-	case TLS_RX_EXPECT_NO_PAD:
-		return -EOPNOTSUPP;
-	default:
-		return -ENOPROTOOPT;
-	}
+	return ctls_getsockopt_tls(sk, optname, optval, optlen);
 }
 
 static int ctls_disconnect(struct sock *sk, int flags)
@@ -90,6 +73,8 @@ static int ctls_disconnect(struct sock *sk, int flags)
 
 static void ctls_ctx_free(struct ctls_context *ctx)
 {
+	memzero_explicit(&ctx->tx_info, sizeof(ctx->tx_info));
+	memzero_explicit(&ctx->rx_info, sizeof(ctx->rx_info));
 	kfree_rcu(ctx, rcu);
 }
 
@@ -99,14 +84,43 @@ static void ctls_close(struct sock *sk, long timeout)
 	struct ctls_context *ctx = ctls_ctx(sk);
 
 	lock_sock(sk);
+	if (ctx->tx_conf == CTLS_SW) {
+		ctls_tx_release(sk, ctx);
+		ctls_stats_dec(sk, CTLS_CURR_TX_SW);
+	}
+	if (ctx->rx_conf == CTLS_SW) {
+		ctls_rx_release(sk, ctx);
+		ctls_stats_dec(sk, CTLS_CURR_RX_SW);
+	}
 	write_lock_bh(&sk->sk_callback_lock);
 	rcu_assign_pointer(icsk->icsk_ulp_data, NULL);
 	WRITE_ONCE(sk->sk_prot, ctx->sk_proto);
 	write_unlock_bh(&sk->sk_callback_lock);
 	release_sock(sk);
 
+	ctls_tx_free(ctx);
 	ctx->sk_proto->close(sk, timeout);
 	ctls_ctx_free(ctx);
+}
+
+/* The socket-level operations: receiving splices and polls see records. */
+static void ctls_build_ops(struct ctls_protos *p, const struct proto_ops *base)
+{
+	int tx, rx;
+
+	for (tx = 0; tx < CTLS_NUM_CONF; tx++) {
+		for (rx = 0; rx < CTLS_NUM_CONF; rx++) {
+			struct proto_ops *ops = &p->ops[tx][rx];
+
+			*ops = *base;
+			if (rx != CTLS_SW)
+				continue;
+			ops->splice_read = ctls_splice_read;
+#if CTLS_POLL_WHOLE_RECORDS
+			ops->poll = ctls_poll;
+#endif
+		}
+	}
 }
 
 static void ctls_build_protos(struct ctls_protos *p, const struct proto *base)
@@ -120,8 +134,17 @@ static void ctls_build_protos(struct ctls_protos *p, const struct proto *base)
 	b->close = ctls_close;
 
 	p->prot[CTLS_SW][CTLS_BASE] = *b;
+	p->prot[CTLS_SW][CTLS_BASE].sendmsg = ctls_sendmsg;
+	p->prot[CTLS_SW][CTLS_BASE].splice_eof = ctls_splice_eof;
+#if CTLS_HAVE_SENDPAGE
+	p->prot[CTLS_SW][CTLS_BASE].sendpage = ctls_sendpage;
+#endif
 	p->prot[CTLS_BASE][CTLS_SW] = *b;
-	p->prot[CTLS_SW][CTLS_SW] = *b;
+	p->prot[CTLS_BASE][CTLS_SW].recvmsg = ctls_recvmsg;
+	p->prot[CTLS_BASE][CTLS_SW].sock_is_readable = ctls_sock_is_readable;
+	p->prot[CTLS_SW][CTLS_SW] = p->prot[CTLS_SW][CTLS_BASE];
+	p->prot[CTLS_SW][CTLS_SW].recvmsg = ctls_recvmsg;
+	p->prot[CTLS_SW][CTLS_SW].sock_is_readable = ctls_sock_is_readable;
 }
 
 /*
@@ -140,6 +163,7 @@ static void ctls_prepare_protos(struct sock *sk)
 	mutex_lock(&ctls_protos_lock);
 	if (p->base != base) {
 		ctls_build_protos(p, base);
+		ctls_build_ops(p, READ_ONCE(sk->sk_socket->ops));
 		/* Publish the tables before the base that selects them. */
 		smp_store_release(&p->base, base);
 	}
@@ -180,7 +204,7 @@ static int ctls_ulp_init(struct sock *sk)
 	ctx->tx_conf = CTLS_BASE;
 	ctx->rx_conf = CTLS_BASE;
 	rcu_assign_pointer(icsk->icsk_ulp_data, ctx);
-	ctls_set_proto(sk, ctx);
+	ctls_update_proto(sk, ctx);
 out_unlock:
 	write_unlock_bh(&sk->sk_callback_lock);
 	if (err)
@@ -208,6 +232,27 @@ static u16 ctls_user_conf(u8 conf)
 	return conf == CTLS_SW ? TLS_CONF_SW : TLS_CONF_BASE;
 }
 
+static int ctls_put_info(struct sk_buff *skb, const struct ctls_context *ctx)
+{
+	const struct ctls_cipher *cipher = READ_ONCE(ctx->cipher);
+	u16 version = READ_ONCE(ctx->rec.version);
+	int err = 0;
+
+	if (version)
+		err = nla_put_u16(skb, TLS_INFO_VERSION, version);
+	if (!err && cipher)
+		err = nla_put_u16(skb, TLS_INFO_CIPHER, cipher->type);
+	if (!err)
+		err = nla_put_u16(skb, TLS_INFO_TXCONF,
+				  ctls_user_conf(READ_ONCE(ctx->tx_conf)));
+	if (!err)
+		err = nla_put_u16(skb, TLS_INFO_RXCONF,
+				  ctls_user_conf(READ_ONCE(ctx->rx_conf)));
+	if (!err && READ_ONCE(ctx->rx_no_pad))
+		err = nla_put_flag(skb, TLS_INFO_RX_NO_PAD);
+	return err;
+}
+
 static int ctls_ulp_get_info(struct sock *sk, struct sk_buff *skb)
 {
 	struct ctls_context *ctx;
@@ -221,10 +266,7 @@ static int ctls_ulp_get_info(struct sock *sk, struct sk_buff *skb)
 	rcu_read_lock();
 	ctx = rcu_dereference(inet_csk(sk)->icsk_ulp_data);
 	if (ctx)
-		err = nla_put_u16(skb, TLS_INFO_TXCONF,
-				  ctls_user_conf(ctx->tx_conf)) ?:
-		      nla_put_u16(skb, TLS_INFO_RXCONF,
-				  ctls_user_conf(ctx->rx_conf));
+		err = ctls_put_info(skb, ctx);
 	rcu_read_unlock();
 
 	if (err) {

@@ -11,7 +11,7 @@ set -uo pipefail
 cd "$CTLS_TOP" || exit 1
 
 series=${SERIES:-6.1 6.12}
-suites=${CTLS_SUITES:-lint foundation selftest}
+suites=${CTLS_SUITES:-lint foundation uapi xtls ossl selftest}
 logs=$CTLS_TOP/build/check
 rm -rf "$logs"
 mkdir -p "$logs"
@@ -58,6 +58,63 @@ suite_foundation() {
 	count_tap "foundation $s" "$logs/foundation-$s.log" $rc
 }
 
+# Under TCG a loaded machine can push a test past the harness's 30 s
+# timeout (stock's own baseline shows a few such cases). Cases that stock
+# passes and ctls failed, outside the known gaps, run once more, alone, and
+# that result counts; the log says which.
+retry_selftest() {
+	local s=$1 base=$2 out=$3 again
+	again=$(python3 userspace-tests/selftest/compare.py --regressions "$s" \
+		"$base" "$out.results" userspace-tests/selftest/known-gaps |
+		head -n 40 | tr '\n' ' ')
+	[ -n "$again" ] || return 0
+	echo "# selftest $s: running again, alone: $again"
+	CTLS_SELFTEST_ONLY="$again" CTLS_JOBS=1 bash userspace-tests/selftest/run.sh \
+		"$s" ctls "$out.retry" >>"$out.log" 2>&1
+	python3 - "$out.results" "$out.retry" <<'PY'
+import sys
+res = dict(l.split() for l in open(sys.argv[1]) if len(l.split()) == 2)
+res.update(dict(l.split() for l in open(sys.argv[2]) if len(l.split()) == 2))
+open(sys.argv[1], "w").writelines(f"{k} {v}\n" for k, v in sorted(res.items()))
+PY
+}
+
+# Run build/tests/PROG in a guest of kernel $1 with ctls loaded with ARGS,
+# and count its TAP, rows matching GAPS (if given) counted as skipped.
+guest_tap() {
+	local s=$1 name=$2 modargs=$3 cmd=$4 gaps=${5:-} ko pay=$logs/$2-$1 rc
+	ko=$(bash qemu/build-module.sh "$s") || { count_tap "$name $s" /dev/null 1; return; }
+	mkdir -p "$pay"
+	cp build/tests/* "$pay/"
+	bash qemu/run.sh -q -k "$s" -m "$ko $modargs" -p "$pay" -t 900 \
+		-l "$logs/$name-$s.log" -- "$cmd"
+	rc=$?
+	if [ -n "$gaps" ]; then
+		python3 scripts/tap-gaps.py "$gaps" <"$logs/$name-$s.log" >"$logs/$name-$s.tap"
+	else
+		cp "$logs/$name-$s.log" "$logs/$name-$s.tap"
+	fi
+	grep -aE '^not ok [0-9]|# SKIP known gap' "$logs/$name-$s.tap" | sed "s/^/[$s] /"
+	[ "$rc" = 1 ] && ! grep -aq '^not ok' "$logs/$name-$s.tap" && rc=0
+	count_tap "$name $s" "$logs/$name-$s.tap" $rc
+}
+
+# The UAPI errno table (docs/uapi.md), row by row, on ctls as "tls".
+suite_uapi() {
+	guest_tap "$1" uapi "" "./uapi tls" userspace-tests/uapi-known-gaps
+}
+
+# ctls sending to stock tls.ko, then stock sending to ctls, in one boot.
+suite_xtls() {
+	guest_tap "$1" xtls "ulp_name=ctls" \
+		"modprobe tls && ./xtls ctls tls && ./xtls tls ctls"
+}
+
+# OpenSSL's libcrypto decrypting what ctls sends, from the raw TCP stream.
+suite_ossl() {
+	guest_tap "$1" ossl "" "./ossl tls"
+}
+
 suite_selftest() {
 	local s=$1 base out=$logs/selftest-$s rc
 	base=$(bash userspace-tests/selftest/baseline.sh "$s" --print-path)
@@ -68,6 +125,7 @@ suite_selftest() {
 	fi
 	bash userspace-tests/selftest/run.sh "$s" ctls "$out.results" >"$out.log" 2>&1
 	rc=$?
+	retry_selftest "$s" "$base" "$out"
 	python3 userspace-tests/selftest/compare.py "$s" "$base" "$out.results" \
 		userspace-tests/selftest/known-gaps "$out.table" | tee "$out.tap"
 	read -r p f k <"$out.table.counts"

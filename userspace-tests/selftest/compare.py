@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """compare.py SERIES BASELINE CTLS_RESULTS KNOWN_GAPS TABLE_OUT
+   compare.py --regressions SERIES BASELINE CTLS_RESULTS KNOWN_GAPS
 
 Compare upstream's selftest run on ctls against stock tls.ko's results on the
 same kernel. A test that stock passes must pass on ctls, unless a line of
@@ -38,6 +39,16 @@ def load_gaps(path, series):
 
 
 def main():
+    if sys.argv[1] == "--regressions":
+        # The cases stock passes and ctls does not, outside the known gaps.
+        series, base_p, ctls_p, gaps_p = sys.argv[2:6]
+        stock, ctls = load(base_p), load(ctls_p)
+        gaps = load_gaps(gaps_p, series)
+        for name in sorted(stock):
+            if (stock[name] == "PASS" and ctls.get(name) != "PASS" and
+                    not any(fnmatch.fnmatchcase(name, p) for p in gaps)):
+                print(name)
+        return 0
     series, base_p, ctls_p, gaps_p, table_p = sys.argv[1:6]
     stock, ctls = load(base_p), load(ctls_p)
     gaps = load_gaps(gaps_p, series)

@@ -6,6 +6,7 @@
 # Run upstream's TLS selftest of SERIES in QEMU guests, against the stock
 # tls module or against ctls (registered as "tls", stock not loaded), and
 # write one line per test case to OUT: "<fixture.variant.test> PASS|FAIL|SKIP".
+# Guest consoles are kept next to OUT (OUT.console.N).
 #
 # The run is sharded by variant (one guest per shard, CTLS_JOBS guests at a
 # time, default 4): most of a run's wall time is tests waiting out the
@@ -46,9 +47,12 @@ awk '!/^#/ && !/^---/' "$work/list" | cut -c22-47 | tr -d ' ' | grep . |
 
 run_shard() {
 	local i=$1 args=$2
+	local rc=0
+
 	bash "$CTLS_TOP/qemu/run.sh" -q -k "$kver" "${mods[@]}" -p "$work/payload" \
-		-t 1500 -l "$work/console.$i" -- "$load ./tls $args" >/dev/null 2>&1
-	echo $? >"$work/rc.$i"
+		-t 1500 -l "$work/console.$i" -- "$load ./tls $args" \
+		>/dev/null 2>&1 || rc=$?
+	echo "$rc" >"$work/rc.$i"
 }
 
 i=0
@@ -66,10 +70,10 @@ status=0
 for ((j = 1; j <= i; j++)); do
 	rc=$(cat "$work/rc.$j")
 	# The harness exits 1 when a test fails; anything else is the guest's.
+	mkdir -p "$(dirname "$out")"
+	cp "$work/console.$j" "$out.console.$j"
 	if [ "$rc" != 0 ] && [ "$rc" != 1 ]; then
-		note "shard $j ($(sed -n "${j}p" "$work/shards")) ended with status $rc"
-		mkdir -p "$(dirname "$out")"
-		cp "$work/console.$j" "$out.console.$j"
+		note "shard $j ($(sed -n "${j}p" "$work/shards")) ended with status $rc (console: $out.console.$j)"
 		status=1
 	fi
 	sed -n -E 's/^(not )?ok [0-9]+ ([^ ]+)( # SKIP.*)?$/\1|\2|\3/p' "$work/console.$j" |

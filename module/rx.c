@@ -1,0 +1,588 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The receive path. A receive reads top to bottom: make sure one whole
+ * record is there, decrypt it, hand bytes (or a control record, alone) to
+ * the caller, advance. recvmsg, MSG_PEEK and splice_read share those steps.
+ *
+ * Records stay in TCP's receive queue until a reader wants one: readiness
+ * (for poll and for waking readers) is computed by looking at the queue, so
+ * softirq context never allocates or copies. A reader copies the record
+ * out of TCP into a buffer of its exact size and decrypts it in place; the
+ * plaintext waits on the "done" list until it has been read. MSG_PEEK
+ * decrypts further records onto that list without consuming any.
+ *
+ * A record larger than what TCP's receive buffer can hold would stall the
+ * connection (the window closes before the record is whole), so when TCP
+ * says its buffer is under pressure a waiting reader moves the partial
+ * record out of TCP ("stage") and waits for the rest.
+ */
+#include <linux/list.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/splice.h>
+#include <crypto/aead.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "ctls.h"
+
+struct ctls_rx_rec {
+	struct list_head list;
+	unsigned int off;	/* first unread plaintext byte */
+	unsigned int end;	/* end of the plaintext */
+	u8 type;
+	u8 hdr[CTLS_REC_HDR_LEN];
+	u8 data[];		/* record payload: nonce, ciphertext, tag */
+};
+
+struct ctls_rx {
+	struct crypto_aead *aead;
+	struct aead_request *req;
+	struct ctls_rec_state rec;
+	struct list_head done;		/* decrypted, not all read */
+	struct ctls_rx_rec *stage;	/* a record partly moved out of TCP */
+	unsigned int stage_len;		/* its payload length */
+	unsigned int stage_have;	/* payload bytes moved so far */
+	int stop_err;			/* framing error: no record follows */
+	void (*saved_data_ready)(struct sock *sk);
+	u8 aad[CTLS_REC_MAX_AAD];
+	u8 nonce[CTLS_REC_MAX_NONCE];
+	struct scatterlist sg[2];
+};
+
+/* Copy @len bytes at @offset past what TCP has handed out, not consuming. */
+static int ctls_tcp_peek(struct sock *sk, u32 offset, u8 *buf, u32 len)
+{
+	u32 seq = tcp_sk(sk)->copied_seq + offset;
+	struct sk_buff *skb;
+
+	skb_queue_walk(&sk->sk_receive_queue, skb) {
+		u32 skb_off = seq - TCP_SKB_CB(skb)->seq;
+		u32 n;
+
+		if (skb_off >= skb->len)
+			continue;
+		n = min(len, skb->len - skb_off);
+		if (skb_copy_bits(skb, skb_off, buf, n))
+			return -EFAULT;
+		buf += n;
+		seq += n;
+		len -= n;
+		if (!len)
+			return 0;
+	}
+	return -EAGAIN;
+}
+
+/*
+ * Upstream's checks of a record header, in its order: too long
+ * (EMSGSIZE), shorter than the cipher's overhead (EBADMSG), wrong legacy
+ * version (EINVAL). Returns the payload length or -errno.
+ */
+static int ctls_rx_check_header(const struct ctls_rec_proto *p, const u8 *hdr)
+{
+	unsigned int len = hdr[3] << 8 | hdr[4];
+	unsigned int overhead = p->explicit_len + p->tag_len;
+
+	if (len > CTLS_REC_MAX_PLAIN + overhead + p->tls13)
+		return -EMSGSIZE;
+	if (len < overhead)
+		return -EBADMSG;
+	if (hdr[1] != 3 || hdr[2] != 3)
+		return -EINVAL;
+	return len;
+}
+
+/*
+ * Whether TCP holds a whole record: 1 yes, 0 not yet, -errno when its
+ * header is bad. Called under the socket lock (or its spinlock, from
+ * data_ready).
+ */
+static int ctls_rx_tcp_record(struct sock *sk, struct ctls_context *ctx)
+{
+	struct ctls_rx *rx = ctx->rx;
+	u8 hdr[CTLS_REC_HDR_LEN];
+	int len;
+
+	if (rx->stage)
+		return tcp_inq(sk) >= rx->stage_len - rx->stage_have;
+	if (tcp_inq(sk) < CTLS_REC_HDR_LEN ||
+	    ctls_tcp_peek(sk, 0, hdr, sizeof(hdr)))
+		return 0;
+	len = ctls_rx_check_header(&ctx->rec, hdr);
+	if (len < 0)
+		return len;
+	return tcp_inq(sk) >= CTLS_REC_HDR_LEN + len;
+}
+
+/* Something for a reader: plaintext, a whole record, or an error. */
+static bool ctls_rx_ready(struct sock *sk, struct ctls_context *ctx)
+{
+	struct ctls_rx *rx = ctx->rx;
+
+	if (!list_empty(&rx->done))
+		return true;
+	if (rx->stop_err)
+		return false;
+	return ctls_rx_tcp_record(sk, ctx) != 0;
+}
+
+bool ctls_sock_is_readable(struct sock *sk)
+{
+	struct ctls_context *ctx = ctls_ctx(sk);
+
+	return ctx && ctx->rx && ctls_rx_ready(sk, ctx);
+}
+
+/* TCP's receive buffer is (nearly) full: a partial record must move out. */
+static bool ctls_rx_pressure(struct sock *sk)
+{
+	return tcp_epollin_ready(sk, INT_MAX);
+}
+
+static void ctls_data_ready(struct sock *sk)
+{
+	struct ctls_context *ctx = ctls_ctx(sk);
+
+	if (ctls_rx_ready(sk, ctx) || sk->sk_err ||
+	    (sk->sk_shutdown & RCV_SHUTDOWN) || ctls_rx_pressure(sk))
+		ctx->rx->saved_data_ready(sk);
+}
+
+/* A bad header ends the stream: reported once through sk_err. */
+static void ctls_rx_stop(struct sock *sk, struct ctls_rx *rx, int err)
+{
+	rx->stop_err = err;
+	WRITE_ONCE(sk->sk_err, -err);
+	/* Publish the error before waking anyone up to read it. */
+	smp_wmb();
+	sk_error_report(sk);
+}
+
+/* Move up to desc->count bytes out of TCP, copying them to desc->arg.data. */
+static int ctls_rx_move_actor(read_descriptor_t *desc, struct sk_buff *skb,
+			      unsigned int offset, size_t len)
+{
+	size_t n = min_t(size_t, len, desc->count);
+
+	if (desc->arg.data) {
+		if (skb_copy_bits(skb, offset, desc->arg.data, n))
+			return -EFAULT;
+		desc->arg.data += n;
+	}
+	desc->count -= n;
+	return n;
+}
+
+/*
+ * Take @len bytes out of TCP's receive queue (they are known to be there),
+ * copying them to @buf unless it is NULL.
+ */
+static void ctls_rx_move(struct sock *sk, void *buf, u32 len)
+{
+	read_descriptor_t desc = { .arg.data = buf, .count = len };
+
+	tcp_read_sock(sk, &desc, ctls_rx_move_actor);
+}
+
+/*
+ * Under receive-buffer pressure, move what TCP holds of the next record
+ * into the stage, opening the window for the rest.
+ */
+static int ctls_rx_stage(struct sock *sk, struct ctls_context *ctx)
+{
+	struct ctls_rx *rx = ctx->rx;
+	u8 hdr[CTLS_REC_HDR_LEN];
+	u32 n;
+	int len;
+
+	if (!rx->stage) {
+		if (ctls_tcp_peek(sk, 0, hdr, sizeof(hdr)))
+			return 0;
+		len = ctls_rx_check_header(&ctx->rec, hdr);
+		if (len < 0)
+			return len;
+		rx->stage = kmalloc(struct_size(rx->stage, data, len),
+				    sk->sk_allocation);
+		if (!rx->stage)
+			return -ENOMEM;
+		memcpy(rx->stage->hdr, hdr, sizeof(hdr));
+		rx->stage_len = len;
+		rx->stage_have = 0;
+		ctls_rx_move(sk, NULL, sizeof(hdr));
+	}
+	n = min_t(u32, tcp_inq(sk), rx->stage_len - rx->stage_have);
+	ctls_rx_move(sk, rx->stage->data + rx->stage_have, n);
+	rx->stage_have += n;
+	return 0;
+}
+
+/*
+ * Wait for a record. 1: there is one; 0: end of stream; -errno. As
+ * upstream: a pending socket error first, then EOF, then EAGAIN.
+ */
+static int ctls_rx_wait(struct sock *sk, struct ctls_context *ctx, long *timeo)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	int ret;
+
+	for (;;) {
+		ret = ctls_rx_tcp_record(sk, ctx);
+		if (ret < 0 && !ctx->rx->stop_err)
+			ctls_rx_stop(sk, ctx->rx, ret);
+		if (sk->sk_err)
+			return sock_error(sk);
+		if (ret > 0 && !ctx->rx->stop_err)
+			return 1;
+		if (sk->sk_shutdown & RCV_SHUTDOWN || sock_flag(sk, SOCK_DONE))
+			return 0;
+		if (ctls_rx_pressure(sk)) {
+			ret = ctls_rx_stage(sk, ctx);
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (!*timeo)
+			return -EAGAIN;
+		add_wait_queue(sk_sleep(sk), &wait);
+		sk_set_bit(SOCKWQ_ASYNC_WAITDATA, sk);
+		sk_wait_event(sk, timeo, ctls_rx_ready(sk, ctx) || sk->sk_err ||
+			      (sk->sk_shutdown & RCV_SHUTDOWN) ||
+			      ctls_rx_pressure(sk), &wait);
+		sk_clear_bit(SOCKWQ_ASYNC_WAITDATA, sk);
+		remove_wait_queue(sk_sleep(sk), &wait);
+		if (signal_pending(current))
+			return sock_intr_errno(*timeo);
+	}
+}
+
+/* TLS 1.3: the content type is the last non-zero byte (RFC 8446 5.4). */
+static int ctls_rx_inner_type(struct ctls_rx_rec *r)
+{
+	while (r->end > r->off && !r->data[r->end - 1])
+		r->end--;
+	if (r->end == r->off)
+		return -EBADMSG;
+	r->type = r->data[--r->end];
+	return 0;
+}
+
+static int ctls_rx_decrypt(struct sock *sk, struct ctls_context *ctx,
+			   struct ctls_rx_rec *r, unsigned int len)
+{
+	const struct ctls_rec_proto *p = &ctx->rec;
+	struct ctls_rx *rx = ctx->rx;
+	unsigned int ct_len = len - p->explicit_len - p->tag_len, aad_len;
+	DECLARE_CRYPTO_WAIT(wait);
+	int err;
+
+	if (p->tls13) {
+		memcpy(rx->aad, r->hdr, CTLS_REC_HDR_LEN);
+		aad_len = CTLS_REC_HDR_LEN;
+	} else {
+		aad_len = ctls_rec_aad(p, &rx->rec, rx->aad, r->hdr[0], ct_len);
+	}
+	ctls_rec_nonce(p, &rx->rec, r->data, rx->nonce);
+	sg_init_table(rx->sg, 2);
+	sg_set_buf(&rx->sg[0], rx->aad, aad_len);
+	sg_set_buf(&rx->sg[1], r->data + p->explicit_len, ct_len + p->tag_len);
+
+	aead_request_set_tfm(rx->req, rx->aead);
+	aead_request_set_callback(rx->req, CRYPTO_TFM_REQ_MAY_BACKLOG,
+				  crypto_req_done, &wait);
+	aead_request_set_ad(rx->req, aad_len);
+	aead_request_set_crypt(rx->req, rx->sg, rx->sg, ct_len + p->tag_len,
+			       rx->nonce);
+	err = crypto_wait_req(crypto_aead_decrypt(rx->req), &wait);
+	if (err)
+		return -EBADMSG;
+
+	r->off = p->explicit_len;
+	r->end = r->off + ct_len;
+	r->type = r->hdr[0];
+	if (p->tls13) {
+		err = ctls_rx_inner_type(r);
+		if (err)
+			return err;
+		if (ctx->rx_no_pad && r->end + 1 != r->off + ct_len)
+			ctls_stats_inc(sk, CTLS_RX_NO_PAD_VIOLATION);
+	}
+	return ctls_rec_advance(p, &rx->rec);
+}
+
+static int ctls_rx_bad_record(struct sock *sk)
+{
+	ctls_stats_inc(sk, CTLS_DECRYPT_ERROR);
+	WRITE_ONCE(sk->sk_err, EBADMSG);
+	sk_error_report(sk);
+	return -EBADMSG;
+}
+
+/*
+ * The staged record, completed from TCP. One that fails to authenticate
+ * stays staged (and garbled by the in-place attempt), so that later reads
+ * fail on it as well.
+ */
+static int ctls_rx_take_staged(struct sock *sk, struct ctls_context *ctx)
+{
+	struct ctls_rx *rx = ctx->rx;
+	struct ctls_rx_rec *r = rx->stage;
+	u32 need = rx->stage_len - rx->stage_have;
+
+	ctls_rx_move(sk, r->data + rx->stage_have, need);
+	rx->stage_have += need;
+	if (ctls_rx_decrypt(sk, ctx, r, rx->stage_len))
+		return ctls_rx_bad_record(sk);
+	rx->stage = NULL;
+	list_add_tail(&r->list, &rx->done);
+	return 0;
+}
+
+/*
+ * Take the record at the head of TCP's queue (ctls_rx_wait() said it is
+ * whole), decrypt it and queue its plaintext. A record that fails to
+ * authenticate stays in TCP, so that every later read fails on it too, as
+ * upstream's do; the socket error says EBADMSG.
+ */
+static int ctls_rx_take(struct sock *sk, struct ctls_context *ctx)
+{
+	struct ctls_rx *rx = ctx->rx;
+	u8 hdr[CTLS_REC_HDR_LEN];
+	struct ctls_rx_rec *r;
+	int len, err;
+
+	if (rx->stage)
+		return ctls_rx_take_staged(sk, ctx);
+	if (ctls_tcp_peek(sk, 0, hdr, sizeof(hdr)))
+		return -EAGAIN;
+	len = ctls_rx_check_header(&ctx->rec, hdr);
+	if (len < 0)
+		return len;
+	r = kmalloc(struct_size(r, data, len), sk->sk_allocation);
+	if (!r)
+		return -ENOMEM;
+	memcpy(r->hdr, hdr, sizeof(hdr));
+	err = ctls_tcp_peek(sk, CTLS_REC_HDR_LEN, r->data, len);
+	if (!err)
+		err = ctls_rx_decrypt(sk, ctx, r, len);
+	if (err) {
+		kfree_sensitive(r);
+		return ctls_rx_bad_record(sk);
+	}
+	/* Authenticated: now it leaves TCP. */
+	ctls_rx_move(sk, NULL, CTLS_REC_HDR_LEN + len);
+	list_add_tail(&r->list, &rx->done);
+	return 0;
+}
+
+/*
+ * The record to read from next: after @prev when peeking past it, else the
+ * first one not yet read. Decrypts one more when none is queued and one is
+ * (or becomes) whole in TCP. Returns NULL with *@err: 0 at end of stream or
+ * when @wait is false and nothing is there, else -errno.
+ */
+static struct ctls_rx_rec *ctls_rx_next(struct sock *sk, struct ctls_context *ctx,
+					struct ctls_rx_rec *prev, bool wait,
+					long *timeo, int *err)
+{
+	struct list_head *done = &ctx->rx->done;
+	struct list_head *next = prev ? prev->list.next : done->next;
+
+	*err = 0;
+	if (next != done)
+		return list_entry(next, struct ctls_rx_rec, list);
+	if (!wait && ctls_rx_tcp_record(sk, ctx) <= 0)
+		return NULL;
+	*err = ctls_rx_wait(sk, ctx, timeo);
+	if (*err <= 0)
+		return NULL;
+	*err = ctls_rx_take(sk, ctx);
+	if (*err)
+		return NULL;
+	return list_last_entry(done, struct ctls_rx_rec, list);
+}
+
+/*
+ * The record type, reported once per call through TLS_GET_RECORD_TYPE. A
+ * record of another type than the first ends the call (0); a control record
+ * the caller has no room to be told about is EIO, as upstream.
+ */
+static int ctls_rx_type(struct msghdr *msg, struct ctls_rx_rec *r, u8 *control)
+{
+	int err;
+
+	if (*control)
+		return *control == r->type;
+	*control = r->type;
+	err = put_cmsg(msg, SOL_TLS, TLS_GET_RECORD_TYPE, sizeof(*control),
+		       control);
+	if (r->type != CTLS_REC_TYPE_DATA &&
+	    (err || (msg->msg_flags & MSG_CTRUNC)))
+		return -EIO;
+	return 1;
+}
+
+/* Copy from @r to the caller, consuming it unless peeking. */
+static int ctls_rx_copy(struct sock *sk, struct ctls_rx_rec *r,
+			struct msghdr *msg, size_t len, bool peek)
+{
+	size_t n = min_t(size_t, len, r->end - r->off);
+
+	if (n && copy_to_iter(r->data + r->off, n, &msg->msg_iter) != n)
+		return -EFAULT;
+	if (peek)
+		return n;
+	r->off += n;
+	if (r->off == r->end) {
+		list_del(&r->list);
+		kfree_sensitive(r);
+	}
+	return n;
+}
+
+static int ctls_rx_recv(struct sock *sk, struct msghdr *msg, size_t len,
+			int flags)
+{
+	struct ctls_context *ctx = ctls_ctx(sk);
+	long timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	int target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
+	bool peek = flags & MSG_PEEK;
+	struct ctls_rx_rec *r = NULL;
+	size_t copied = 0;
+	u8 control = 0;
+	int err = 0, n;
+
+	while (copied < len) {
+		r = ctls_rx_next(sk, ctx, peek ? r : NULL, copied < target,
+				 &timeo, &err);
+		if (!r)
+			break;
+		err = ctls_rx_type(msg, r, &control);
+		if (err <= 0)
+			break;
+		n = ctls_rx_copy(sk, r, msg, len - copied, peek);
+		if (n < 0) {
+			err = n;
+			break;
+		}
+		copied += n;
+		err = 0;
+		if (control != CTLS_REC_TYPE_DATA)
+			break;
+	}
+	return copied ? copied : err;
+}
+
+int ctls_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
+		 int *addr_len)
+{
+	int ret;
+
+	if (unlikely(flags & MSG_ERRQUEUE))
+		return sock_recv_errqueue(sk, msg, len, SOL_IP, IP_RECVERR);
+
+	lock_sock(sk);
+	ret = ctls_rx_recv(sk, msg, len, flags);
+	release_sock(sk);
+	return ret;
+}
+
+/*
+ * Splicing out of the socket goes through recvmsg (see compat.h); a
+ * control record cannot be spliced, and says EINVAL, as upstream.
+ */
+ssize_t ctls_splice_read(struct socket *sock, loff_t *ppos,
+			 struct pipe_inode_info *pipe, size_t len,
+			 unsigned int flags)
+{
+	struct sock *sk = sock->sk;
+	struct ctls_context *ctx = ctls_ctx(sk);
+	long timeo = sock_rcvtimeo(sk, flags & SPLICE_F_NONBLOCK);
+	struct ctls_rx_rec *r;
+	int err;
+
+	lock_sock(sk);
+	r = ctls_rx_next(sk, ctx, NULL, true, &timeo, &err);
+	if (r && r->type != CTLS_REC_TYPE_DATA)
+		err = -EINVAL;
+	release_sock(sk);
+	if (!r || err)
+		return err;
+	return ctls_splice_via_recvmsg(sock->file, ppos, pipe, len, flags);
+}
+
+#if CTLS_POLL_WHOLE_RECORDS
+/* Readable means a whole record, not a partial one (upstream's tls_sk_poll). */
+__poll_t ctls_poll(struct file *file, struct socket *sock,
+		   struct poll_table_struct *wait)
+{
+	struct sock *sk = sock->sk;
+	__poll_t mask = tcp_poll(file, sock, wait);
+	struct ctls_context *ctx;
+
+	if (inet_sk_state_load(sk) != TCP_ESTABLISHED ||
+	    (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN))
+		return mask;
+	ctx = ctls_ctx(sk);
+	if (!ctls_rx_ready(sk, ctx))
+		mask &= ~(EPOLLIN | EPOLLRDNORM);
+	return mask;
+}
+#endif
+
+const struct ctls_rec_state *ctls_rx_rec_state(struct ctls_context *ctx)
+{
+	return &ctx->rx->rec;
+}
+
+int ctls_rx_init(struct sock *sk, struct ctls_context *ctx)
+{
+	struct crypto_aead *aead;
+	struct ctls_rx *rx;
+
+	rx = kzalloc(sizeof(*rx), GFP_KERNEL);
+	if (!rx)
+		return -ENOMEM;
+	aead = ctls_cipher_aead(ctx->cipher, &ctx->rx_info);
+	if (IS_ERR(aead)) {
+		kfree(rx);
+		return PTR_ERR(aead);
+	}
+	rx->req = aead_request_alloc(aead, GFP_KERNEL);
+	if (!rx->req) {
+		crypto_free_aead(aead);
+		kfree(rx);
+		return -ENOMEM;
+	}
+	rx->aead = aead;
+	INIT_LIST_HEAD(&rx->done);
+	ctls_cipher_rec_state(ctx->cipher, &ctx->rx_info, &rx->rec);
+
+	write_lock_bh(&sk->sk_callback_lock);
+	ctx->rx = rx;
+	rx->saved_data_ready = sk->sk_data_ready;
+	sk->sk_data_ready = ctls_data_ready;
+	write_unlock_bh(&sk->sk_callback_lock);
+	/* Records may have arrived before the key: wake readers for them. */
+	if (ctls_rx_ready(sk, ctx))
+		rx->saved_data_ready(sk);
+	return 0;
+}
+
+/* Socket closing, under its lock. */
+void ctls_rx_release(struct sock *sk, struct ctls_context *ctx)
+{
+	struct ctls_rx *rx = ctx->rx;
+	struct ctls_rx_rec *r, *tmp;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	sk->sk_data_ready = rx->saved_data_ready;
+	write_unlock_bh(&sk->sk_callback_lock);
+	list_for_each_entry_safe(r, tmp, &rx->done, list)
+		kfree_sensitive(r);
+	kfree_sensitive(rx->stage);
+	aead_request_free(rx->req);
+	crypto_free_aead(rx->aead);
+	kfree_sensitive(rx);
+	ctx->rx = NULL;
+}

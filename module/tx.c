@@ -1,0 +1,599 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The transmit path: sendmsg, sendpage (6.1), MSG_SPLICE_PAGES (6.12) and
+ * splice_eof all come down to ctls_tx_send(), which reads top to bottom:
+ * while data is left, make the socket ready, take the open record (or open
+ * one), fill it from the iterator, and push it when it is full. At the end
+ * the record is pushed unless the caller asked for more.
+ *
+ * A record lives in page fragments of the socket (sk_page_frag): its
+ * header, then the plaintext copied from the caller, then room for the
+ * TLS 1.3 inner type and the tag. Pushing seals it (encrypts it in place)
+ * and hands those pages to TCP without another copy. One sealed record may
+ * wait for TCP to take it ("out"); when TCP frees room, write_space
+ * schedules a work item that sends it on.
+ */
+#include <linux/highmem.h>
+#include <linux/scatterlist.h>
+#include <linux/workqueue.h>
+#include <crypto/aead.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "ctls.h"
+
+#define CTLS_TX_FRAGS 8
+/* Plaintext may fill all fragment slots but one, kept for the tag. */
+#define CTLS_TX_DATA_FRAGS (CTLS_TX_FRAGS - 1)
+
+struct ctls_tx_rec {
+	struct bio_vec frag[CTLS_TX_FRAGS];
+	unsigned int nr_frags;
+	unsigned int len;	/* bytes held, header included */
+	unsigned int sent;	/* bytes TCP has taken (sealed records) */
+	bool push;		/* seal as soon as "out" is free */
+	u8 type;
+};
+
+struct ctls_tx {
+	struct sock *sk;
+	struct crypto_aead *aead;
+	struct aead_request *req;
+	struct ctls_rec_state rec;
+	struct ctls_tx_rec open;	/* plaintext being gathered */
+	struct ctls_tx_rec out;		/* sealed, not all taken by TCP */
+	struct delayed_work work;
+	bool closed;
+	u8 aad[CTLS_REC_MAX_AAD];
+	u8 nonce[CTLS_REC_MAX_NONCE];
+	struct scatterlist sg[CTLS_TX_FRAGS + 1];
+};
+
+/* Errors after which queued records are sent later, not given up. */
+static bool ctls_tx_transient(int err)
+{
+	return err == -EAGAIN || err == -ENOMEM || err == -EINTR ||
+	       err == -ERESTARTSYS;
+}
+
+static void ctls_tx_abort(struct sock *sk, int err)
+{
+	WRITE_ONCE(sk->sk_err, -err);
+	/* Publish the error before waking anyone up to read it. */
+	smp_wmb();
+	sk_error_report(sk);
+}
+
+static void ctls_tx_rec_free(struct sock *sk, struct ctls_tx_rec *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->nr_frags; i++)
+		put_page(r->frag[i].bv_page);
+	sk_mem_uncharge(sk, r->len);
+	memset(r, 0, sizeof(*r));
+}
+
+/*
+ * Take up to @len bytes of the socket's page fragment for record @r, using
+ * at most @max_frags fragment slots. Sets *@addr to their kernel address
+ * and returns how many bytes that is (at least 32 when @len is: that is
+ * what sk_page_frag_refill() guarantees), or -ENOMEM (memory is short) or
+ * -ENOSPC (no slot left). Nothing changes on error.
+ */
+static int ctls_tx_carve(struct sock *sk, struct ctls_tx_rec *r,
+			 unsigned int len, unsigned int max_frags, u8 **addr)
+{
+	struct page_frag *pfrag = sk_page_frag(sk);
+	struct bio_vec *last = r->nr_frags ? &r->frag[r->nr_frags - 1] : NULL;
+	bool extend;
+
+	if (!sk_page_frag_refill(sk, pfrag))
+		return -ENOMEM;
+	extend = last && last->bv_page == pfrag->page &&
+		 last->bv_offset + last->bv_len == pfrag->offset;
+	if (!extend && r->nr_frags >= max_frags)
+		return -ENOSPC;
+	len = min_t(unsigned int, len, pfrag->size - pfrag->offset);
+	if (!sk_wmem_schedule(sk, len))
+		return -ENOMEM;
+
+	if (extend) {
+		last->bv_len += len;
+	} else {
+		last = &r->frag[r->nr_frags++];
+		last->bv_page = pfrag->page;
+		last->bv_offset = pfrag->offset;
+		last->bv_len = len;
+		get_page(pfrag->page);
+	}
+	*addr = page_address(pfrag->page) + pfrag->offset;
+	pfrag->offset += len;
+	r->len += len;
+	sk_mem_charge(sk, len);
+	return len;
+}
+
+/* Give back the last @len bytes carved (a copy that faulted). */
+static void ctls_tx_uncarve(struct sock *sk, struct ctls_tx_rec *r,
+			    unsigned int len)
+{
+	r->frag[r->nr_frags - 1].bv_len -= len;
+	r->len -= len;
+	sk_mem_uncharge(sk, len);
+}
+
+static int ctls_tx_open(struct sock *sk, struct ctls_context *ctx, u8 type)
+{
+	struct ctls_tx_rec *r = &ctx->tx->open;
+	unsigned int need = ctls_rec_prepend(&ctx->rec);
+	u8 *addr;
+	int got;
+
+	/* Fits in one carve: need < 32, see ctls_tx_carve(). */
+	got = ctls_tx_carve(sk, r, need, 1, &addr);
+	if (got < 0)
+		return got;
+	r->type = type;
+	return 0;
+}
+
+static unsigned int ctls_tx_plain_len(struct ctls_context *ctx)
+{
+	return ctx->tx->open.len - ctls_rec_prepend(&ctx->rec);
+}
+
+/*
+ * Copy up to @want bytes from @from into the open record. Returns the bytes
+ * copied; 0 when the record has no fragment slot left (push it), -ENOMEM,
+ * or -EFAULT when nothing could be copied.
+ */
+static int ctls_tx_fill(struct sock *sk, struct ctls_tx *tx,
+			struct iov_iter *from, size_t want)
+{
+	struct ctls_tx_rec *r = &tx->open;
+	size_t done = 0, copy;
+	u8 *dst;
+	int got;
+
+	while (done < want) {
+		got = ctls_tx_carve(sk, r, want - done, CTLS_TX_DATA_FRAGS, &dst);
+		if (got == -ENOSPC)
+			break;
+		if (got < 0)
+			return done ? done : got;
+		copy = copy_from_iter(dst, got, from);
+		done += copy;
+		if (copy != got) {
+			ctls_tx_uncarve(sk, r, got - copy);
+			return done ? done : -EFAULT;
+		}
+	}
+	return done;
+}
+
+/* Build the AEAD's scatterlist: the AAD, then the record after its header. */
+static unsigned int ctls_tx_sg(struct ctls_tx *tx, unsigned int aad_len,
+			       unsigned int skip)
+{
+	struct ctls_tx_rec *r = &tx->open;
+	unsigned int i, n = 1;
+
+	sg_init_table(tx->sg, r->nr_frags + 1);
+	sg_set_buf(&tx->sg[0], tx->aad, aad_len);
+	for (i = 0; i < r->nr_frags; i++) {
+		struct bio_vec *bv = &r->frag[i];
+		unsigned int off = min(skip, bv->bv_len);
+
+		skip -= off;
+		if (off == bv->bv_len)
+			continue;
+		sg_set_page(&tx->sg[n++], bv->bv_page, bv->bv_len - off,
+			    bv->bv_offset + off);
+	}
+	sg_mark_end(&tx->sg[n - 1]);
+	return n;
+}
+
+/*
+ * Seal the open record: header, inner type and tag room, in-place AEAD
+ * encryption, then the sequence number moves on. The record becomes "out".
+ */
+static int ctls_tx_seal(struct sock *sk, struct ctls_context *ctx)
+{
+	const struct ctls_rec_proto *p = &ctx->rec;
+	struct ctls_tx *tx = ctx->tx;
+	struct ctls_tx_rec *r = &tx->open;
+	unsigned int plain = ctls_tx_plain_len(ctx), aad_len;
+	DECLARE_CRYPTO_WAIT(wait);
+	u8 *tail;
+	int err;
+
+	/* Inner type and tag room: one carve (< 32 bytes, a slot is kept). */
+	err = ctls_tx_carve(sk, r, ctls_rec_append(p), CTLS_TX_FRAGS, &tail);
+	if (err < 0)
+		return err;
+	if (p->tls13)
+		tail[0] = r->type;
+
+	ctls_rec_write_prepend(p, &tx->rec,
+			       page_address(r->frag[0].bv_page) + r->frag[0].bv_offset,
+			       r->type, plain);
+	aad_len = ctls_rec_aad(p, &tx->rec, tx->aad, r->type, plain);
+	ctls_rec_nonce(p, &tx->rec, NULL, tx->nonce);
+	ctls_tx_sg(tx, aad_len, ctls_rec_prepend(p));
+
+	aead_request_set_tfm(tx->req, tx->aead);
+	aead_request_set_callback(tx->req, CRYPTO_TFM_REQ_MAY_BACKLOG,
+				  crypto_req_done, &wait);
+	aead_request_set_ad(tx->req, aad_len);
+	aead_request_set_crypt(tx->req, tx->sg, tx->sg, plain + p->tls13,
+			       tx->nonce);
+	err = crypto_wait_req(crypto_aead_encrypt(tx->req), &wait);
+	if (err) {
+		ctls_tx_abort(sk, -EBADMSG);
+		return -EBADMSG;
+	}
+
+	err = ctls_rec_advance(p, &tx->rec);
+	if (err) {
+		/* Sequence numbers exhausted: this record must not go out. */
+		ctls_tx_abort(sk, err);
+		return err;
+	}
+	tx->out = *r;
+	memset(r, 0, sizeof(*r));
+	return 0;
+}
+
+/*
+ * Hand TCP what it will take of the sealed record. A hard error from TCP
+ * ends the TLS stream (EBADMSG from then on, as upstream); the error itself
+ * goes back to the caller.
+ */
+static int ctls_tx_flush(struct sock *sk, struct ctls_tx *tx, int flags)
+{
+	struct ctls_tx_rec *r = &tx->out;
+	struct bio_vec bv[CTLS_TX_FRAGS];
+
+	while (r->sent < r->len) {
+		unsigned int skip = r->sent, n = 0, i;
+		int ret;
+
+		for (i = 0; i < r->nr_frags; i++) {
+			unsigned int off = min(skip, r->frag[i].bv_len);
+
+			skip -= off;
+			if (off == r->frag[i].bv_len)
+				continue;
+			bv[n].bv_page = r->frag[i].bv_page;
+			bv[n].bv_offset = r->frag[i].bv_offset + off;
+			bv[n++].bv_len = r->frag[i].bv_len - off;
+		}
+		flags = (flags & (MSG_DONTWAIT | MSG_MORE)) | MSG_NOSIGNAL;
+		ret = ctls_tcp_send_pages(sk, bv, n, r->len - r->sent, flags);
+		if (!ret)
+			ret = -EAGAIN;
+		if (ret < 0 && !ctls_tx_transient(ret))
+			ctls_tx_abort(sk, -EBADMSG);
+		if (ret < 0)
+			return ret;
+		r->sent += ret;
+	}
+	ctls_tx_rec_free(sk, r);
+	return 0;
+}
+
+static bool ctls_tx_busy(const struct ctls_tx *tx)
+{
+	return tx->out.len || tx->open.push;
+}
+
+/*
+ * Move queued work forward: send what is sealed, then seal and send a
+ * record that was waiting to be pushed. A transient error (TCP has no room,
+ * memory is short, a signal) leaves the rest queued.
+ */
+static int ctls_tx_progress(struct sock *sk, struct ctls_context *ctx,
+			    int flags)
+{
+	struct ctls_tx *tx = ctx->tx;
+	int err;
+
+	err = ctls_tx_flush(sk, tx, flags);
+	if (err || !tx->open.push)
+		return err;
+
+	err = ctls_tx_seal(sk, ctx);
+	if (err)
+		return err;
+	return ctls_tx_flush(sk, tx, flags);
+}
+
+/*
+ * Close the open record and send it, now or, after a transient error,
+ * from the work item or the next call. The data is committed either way.
+ */
+static int ctls_tx_push(struct sock *sk, struct ctls_context *ctx, int flags)
+{
+	struct ctls_tx *tx = ctx->tx;
+	int err;
+
+	if (!tx->open.len)
+		return 0;
+	tx->open.push = true;
+	err = ctls_tx_progress(sk, ctx, flags);
+	if (!ctls_tx_transient(err))
+		return err;
+	if (err == -ENOMEM)
+		schedule_delayed_work(&tx->work, HZ / 10);
+	return 0;
+}
+
+/*
+ * Make the socket ready to take more data: no error, nothing queued ahead,
+ * and room in the send buffer. Waits unless the caller does not.
+ */
+static int ctls_tx_wait_ready(struct sock *sk, struct ctls_context *ctx,
+			      int flags, long *timeo)
+{
+	int err;
+
+	for (;;) {
+		if (sk->sk_err)
+			return -sk->sk_err;
+		err = ctls_tx_progress(sk, ctx, flags | MSG_DONTWAIT);
+		if (err && !ctls_tx_transient(err))
+			return err;
+		if (!err && sk_stream_memory_free(sk))
+			return 0;
+		err = sk_stream_wait_memory(sk, timeo);
+		if (err)
+			return err;
+	}
+}
+
+/*
+ * TLS_SET_RECORD_TYPE: the data of this call goes in records of that type,
+ * so a record still open is pushed first. As upstream: control messages of
+ * other levels are skipped, but a call whose only control messages are
+ * foreign gets EINVAL, and so does a record type with MSG_MORE.
+ */
+static int ctls_tx_cmsg(struct sock *sk, struct ctls_context *ctx,
+			struct msghdr *msg, u8 *type)
+{
+	struct cmsghdr *cmsg;
+	int err = -EINVAL;
+
+	for_each_cmsghdr(cmsg, msg) {
+		if (!CMSG_OK(msg, cmsg))
+			return -EINVAL;
+		if (cmsg->cmsg_level != SOL_TLS)
+			continue;
+		if (cmsg->cmsg_type != TLS_SET_RECORD_TYPE ||
+		    cmsg->cmsg_len < CMSG_LEN(sizeof(*type)) ||
+		    (msg->msg_flags & MSG_MORE))
+			return -EINVAL;
+		*type = *(u8 *)CMSG_DATA(cmsg);
+		err = ctls_tx_push(sk, ctx, msg->msg_flags);
+		if (err)
+			return err;
+	}
+	return err;
+}
+
+/*
+ * Fill the open record (opening one if needed) from @msg. Returns the bytes
+ * taken, 0 when the record is full, or -errno.
+ */
+static int ctls_tx_step(struct sock *sk, struct ctls_context *ctx,
+			struct msghdr *msg, u8 type)
+{
+	struct ctls_tx *tx = ctx->tx;
+	size_t room;
+	int err;
+
+	if (!tx->open.len) {
+		err = ctls_tx_open(sk, ctx, type);
+		if (err)
+			return err;
+	}
+	room = CTLS_REC_MAX_PLAIN - ctls_tx_plain_len(ctx);
+	if (!room)
+		return 0;
+	return ctls_tx_fill(sk, tx, &msg->msg_iter,
+			    min(room, msg_data_left(msg)));
+}
+
+static bool ctls_tx_full(struct ctls_context *ctx)
+{
+	return ctls_tx_plain_len(ctx) == CTLS_REC_MAX_PLAIN ||
+	       ctx->tx->open.nr_frags >= CTLS_TX_DATA_FRAGS;
+}
+
+/*
+ * One turn of the send loop: wait until the socket takes data, move up to
+ * a record's worth of it into the open record, push the record once full.
+ * Bytes taken are added to *@copied even when the push then fails: they
+ * are committed.
+ */
+static int ctls_tx_turn(struct sock *sk, struct ctls_context *ctx,
+			struct msghdr *msg, u8 type, long *timeo,
+			size_t *copied)
+{
+	int n, err;
+
+	err = ctls_tx_wait_ready(sk, ctx, msg->msg_flags, timeo);
+	if (err)
+		return err;
+	n = ctls_tx_step(sk, ctx, msg, type);
+	if (n == -ENOMEM)
+		return sk_stream_wait_memory(sk, timeo);
+	if (n < 0)
+		return n;
+	*copied += n;
+	if (n && !ctls_tx_full(ctx))
+		return 0;
+	return ctls_tx_push(sk, ctx, msg->msg_flags);
+}
+
+static int ctls_tx_send(struct sock *sk, struct msghdr *msg)
+{
+	struct ctls_context *ctx = ctls_ctx(sk);
+	long timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
+	u8 type = CTLS_REC_TYPE_DATA;
+	size_t copied = 0;
+	int err = 0;
+
+	if (msg->msg_controllen)
+		err = ctls_tx_cmsg(sk, ctx, msg, &type);
+	while (!err && msg_data_left(msg))
+		err = ctls_tx_turn(sk, ctx, msg, type, &timeo, &copied);
+	if (copied && !err && !(msg->msg_flags & MSG_MORE))
+		err = ctls_tx_push(sk, ctx, msg->msg_flags);
+
+	if (copied)
+		return copied;
+	return sk_stream_error(sk, msg->msg_flags, err);
+}
+
+int ctls_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
+{
+	int ret;
+
+	if (msg->msg_flags & ~CTLS_SENDMSG_FLAGS)
+		return -EOPNOTSUPP;
+
+	lock_sock(sk);
+	ret = ctls_tx_send(sk, msg);
+	release_sock(sk);
+	return ret;
+}
+
+#if CTLS_HAVE_SENDPAGE
+/* 6.1's sendfile and splice: the page goes through the sendmsg path. */
+int ctls_sendpage(struct sock *sk, struct page *page, int offset,
+		  size_t size, int flags)
+{
+	struct bio_vec bv = {
+		.bv_page = page, .bv_offset = offset, .bv_len = size,
+	};
+	struct msghdr msg = {
+		.msg_flags = flags & (MSG_DONTWAIT | MSG_NOSIGNAL),
+	};
+	int ret;
+
+	if (flags & ~(MSG_MORE | MSG_DONTWAIT | MSG_NOSIGNAL |
+		      MSG_SENDPAGE_NOTLAST | MSG_SENDPAGE_NOPOLICY))
+		return -EOPNOTSUPP;
+	if (flags & (MSG_MORE | MSG_SENDPAGE_NOTLAST))
+		msg.msg_flags |= MSG_MORE;
+	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, &bv, 1, size);
+
+	lock_sock(sk);
+	ret = ctls_tx_send(sk, &msg);
+	release_sock(sk);
+	return ret;
+}
+#endif
+
+/* The end of a splice or sendfile: push what MSG_MORE kept open. */
+void ctls_splice_eof(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	lock_sock(sk);
+	if (!sk->sk_err)
+		ctls_tx_push(sk, ctls_ctx(sk), 0);
+	release_sock(sk);
+}
+
+static void ctls_tx_work(struct work_struct *work)
+{
+	struct ctls_tx *tx = container_of(work, struct ctls_tx, work.work);
+	struct sock *sk = tx->sk;
+	int err = 0;
+
+	lock_sock(sk);
+	if (!tx->closed && !sk->sk_err && ctls_tx_busy(tx))
+		err = ctls_tx_progress(sk, ctls_ctx(sk), MSG_DONTWAIT);
+	if (err == -ENOMEM)
+		schedule_delayed_work(&tx->work, HZ / 10);
+	release_sock(sk);
+}
+
+static void ctls_write_space(struct sock *sk)
+{
+	struct ctls_context *ctx = ctls_ctx(sk);
+
+	if (ctx->tx && ctls_tx_busy(ctx->tx))
+		schedule_delayed_work(&ctx->tx->work, 0);
+	ctx->sk_write_space(sk);
+}
+
+const struct ctls_rec_state *ctls_tx_rec_state(struct ctls_context *ctx)
+{
+	return &ctx->tx->rec;
+}
+
+int ctls_tx_init(struct sock *sk, struct ctls_context *ctx)
+{
+	struct crypto_aead *aead;
+	struct ctls_tx *tx;
+
+	tx = kzalloc(sizeof(*tx), GFP_KERNEL);
+	if (!tx)
+		return -ENOMEM;
+
+	aead = ctls_cipher_aead(ctx->cipher, &ctx->tx_info);
+	if (IS_ERR(aead)) {
+		kfree(tx);
+		return PTR_ERR(aead);
+	}
+	tx->req = aead_request_alloc(aead, GFP_KERNEL);
+	if (!tx->req) {
+		crypto_free_aead(aead);
+		kfree(tx);
+		return -ENOMEM;
+	}
+	tx->aead = aead;
+	tx->sk = sk;
+	INIT_DELAYED_WORK(&tx->work, ctls_tx_work);
+	ctls_cipher_rec_state(ctx->cipher, &ctx->tx_info, &tx->rec);
+
+	ctx->tx = tx;
+	ctx->sk_write_space = sk->sk_write_space;
+	sk->sk_write_space = ctls_write_space;
+	return 0;
+}
+
+/*
+ * Socket closing, under its lock: push what the user left open and send
+ * what TCP takes without waiting; the rest is dropped, as TCP drops its own
+ * unsent data on an abortive close. No work item runs past this point.
+ */
+void ctls_tx_release(struct sock *sk, struct ctls_context *ctx)
+{
+	struct ctls_tx *tx = ctx->tx;
+
+	if (!sk->sk_err)
+		ctls_tx_push(sk, ctx, MSG_DONTWAIT);
+	tx->closed = true;
+	ctls_tx_rec_free(sk, &tx->open);
+	ctls_tx_rec_free(sk, &tx->out);
+	sk->sk_write_space = ctx->sk_write_space;
+}
+
+/* After ctls_tx_release() and with the socket unlocked. */
+void ctls_tx_free(struct ctls_context *ctx)
+{
+	struct ctls_tx *tx = ctx->tx;
+
+	if (!tx)
+		return;
+	cancel_delayed_work_sync(&tx->work);
+	aead_request_free(tx->req);
+	crypto_free_aead(tx->aead);
+	kfree_sensitive(tx);
+	ctx->tx = NULL;
+}
