@@ -8,13 +8,14 @@
 #   make demo     boot 6.12 in QEMU, load ctls, show it working
 #   make check    every test layer on both kernels; ends "N passed, N failed, N skipped"
 #   make lint     checkpatch --strict, backward gotos, sparse
+#   make kunit    KUnit suites (ctls_kunit.ko) in the debug kernel, as TAP
 #   make baseline recompute stock tls.ko's selftest results for both kernels
 #   make clean
 
 SERIES ?= 6.1 6.12
 TESTS := $(patsubst userspace-tests/%.c,build/tests/%,$(wildcard userspace-tests/*.c))
 
-.PHONY: all modules tests demo check lint baseline clean host-tools
+.PHONY: all modules tests demo check lint kunit baseline clean host-tools
 
 all: modules
 
@@ -26,7 +27,7 @@ modules: host-tools
 
 # Static, so the guest needs no libraries. libcrypto (ossl.c) makes ld warn
 # about glibc's NSS functions in static programs, which none of them calls.
-build/tests/%: userspace-tests/%.c userspace-tests/tap.h
+build/tests/%: userspace-tests/%.c userspace-tests/tap.h userspace-tests/net.h
 	@mkdir -p $(@D)
 	gcc -static -O2 -Wall -Wextra -pthread -o $@ $< -lcrypto -Wl,--no-warnings
 
@@ -40,6 +41,10 @@ check: modules tests
 
 lint: host-tools
 	@bash scripts/lint.sh
+
+# Builds the debug kernel the first time (a few minutes; cached after).
+kunit: host-tools
+	@bash qemu/kunit.sh
 
 baseline: host-tools
 	@for s in $(SERIES); do bash userspace-tests/selftest/baseline.sh $$s || exit 1; done

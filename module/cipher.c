@@ -117,23 +117,37 @@ void ctls_cipher_export(const struct ctls_cipher *c,
 	memcpy((u8 *)ctls_info_seq(c, ci), st->seq, CTLS_REC_SEQ_LEN);
 }
 
-/* An AEAD transform keyed from the user's crypto_info. */
-struct crypto_aead *ctls_cipher_aead(const struct ctls_cipher *c,
-				     const union ctls_crypto_info *ci)
+/*
+ * A request on an AEAD transform keyed from the user's crypto_info: all a
+ * direction needs for its records. ERR_PTR on failure (ENOENT when the
+ * kernel has no such cipher, as upstream reports it).
+ */
+struct aead_request *ctls_cipher_request(const struct ctls_cipher *c,
+					 const union ctls_crypto_info *ci)
 {
+	struct aead_request *req;
 	struct crypto_aead *aead;
 	int err;
 
 	aead = crypto_alloc_aead(c->aead, 0, 0);
 	if (IS_ERR(aead))
-		return aead;
+		return ERR_CAST(aead);
 
 	err = crypto_aead_setkey(aead, ctls_info_key(c, ci), c->key_len);
 	if (!err)
 		err = crypto_aead_setauthsize(aead, c->tag_len);
-	if (err) {
+	req = err ? NULL : aead_request_alloc(aead, GFP_KERNEL);
+	if (!req) {
 		crypto_free_aead(aead);
-		return ERR_PTR(err);
+		return ERR_PTR(err ?: -ENOMEM);
 	}
-	return aead;
+	return req;
+}
+
+void ctls_cipher_request_free(struct aead_request *req)
+{
+	struct crypto_aead *aead = crypto_aead_reqtfm(req);
+
+	aead_request_free(req);
+	crypto_free_aead(aead);
 }

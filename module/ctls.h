@@ -13,7 +13,7 @@
 #include "compat.h"
 #include "ctls_record.h"
 
-struct crypto_aead;
+struct aead_request;
 struct ctls_tx;
 struct ctls_rx;
 struct pipe_inode_info;
@@ -97,8 +97,9 @@ void ctls_cipher_rec_state(const struct ctls_cipher *c,
 void ctls_cipher_export(const struct ctls_cipher *c,
 			const struct ctls_rec_state *st,
 			union ctls_crypto_info *ci);
-struct crypto_aead *ctls_cipher_aead(const struct ctls_cipher *c,
-				     const union ctls_crypto_info *ci);
+struct aead_request *ctls_cipher_request(const struct ctls_cipher *c,
+					 const union ctls_crypto_info *ci);
+void ctls_cipher_request_free(struct aead_request *req);
 
 /* tx.c */
 int ctls_tx_init(struct sock *sk, struct ctls_context *ctx);

@@ -36,7 +36,11 @@ struct ctls_rx_rec {
 };
 
 struct ctls_rx {
-	struct crypto_aead *aead;
+	/*
+	 * One reader at a time: a reader sleeps with the socket unlocked and
+	 * holds on to queued records (MSG_PEEK) across that sleep.
+	 */
+	struct mutex rx_lock;
 	struct aead_request *req;
 	struct ctls_rec_state rec;
 	struct list_head done;		/* decrypted, not all read */
@@ -287,7 +291,6 @@ static int ctls_rx_decrypt(struct sock *sk, struct ctls_context *ctx,
 	sg_set_buf(&rx->sg[0], rx->aad, aad_len);
 	sg_set_buf(&rx->sg[1], r->data + p->explicit_len, ct_len + p->tag_len);
 
-	aead_request_set_tfm(rx->req, rx->aead);
 	aead_request_set_callback(rx->req, CRYPTO_TFM_REQ_MAY_BACKLOG,
 				  crypto_req_done, &wait);
 	aead_request_set_ad(rx->req, aad_len);
@@ -473,6 +476,13 @@ static int ctls_rx_recv(struct sock *sk, struct msghdr *msg, size_t len,
 	return copied ? copied : err;
 }
 
+static int ctls_rx_lock(struct ctls_rx *rx, bool nonblock)
+{
+	if (nonblock)
+		return mutex_trylock(&rx->rx_lock) ? 0 : -EAGAIN;
+	return mutex_lock_interruptible(&rx->rx_lock);
+}
+
 int ctls_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
 		 int *addr_len)
 {
@@ -481,9 +491,13 @@ int ctls_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
 	if (unlikely(flags & MSG_ERRQUEUE))
 		return sock_recv_errqueue(sk, msg, len, SOL_IP, IP_RECVERR);
 
+	ret = ctls_rx_lock(ctls_ctx(sk)->rx, flags & MSG_DONTWAIT);
+	if (ret)
+		return ret;
 	lock_sock(sk);
 	ret = ctls_rx_recv(sk, msg, len, flags);
 	release_sock(sk);
+	mutex_unlock(&ctls_ctx(sk)->rx->rx_lock);
 	return ret;
 }
 
@@ -501,11 +515,15 @@ ssize_t ctls_splice_read(struct socket *sock, loff_t *ppos,
 	struct ctls_rx_rec *r;
 	int err;
 
+	err = ctls_rx_lock(ctx->rx, flags & SPLICE_F_NONBLOCK);
+	if (err)
+		return err;
 	lock_sock(sk);
 	r = ctls_rx_next(sk, ctx, NULL, true, &timeo, &err);
 	if (r && r->type != CTLS_REC_TYPE_DATA)
 		err = -EINVAL;
 	release_sock(sk);
+	mutex_unlock(&ctx->rx->rx_lock);
 	if (!r || err)
 		return err;
 	return ctls_splice_via_recvmsg(sock->file, ppos, pipe, len, flags);
@@ -537,24 +555,19 @@ const struct ctls_rec_state *ctls_rx_rec_state(struct ctls_context *ctx)
 
 int ctls_rx_init(struct sock *sk, struct ctls_context *ctx)
 {
-	struct crypto_aead *aead;
 	struct ctls_rx *rx;
 
 	rx = kzalloc(sizeof(*rx), GFP_KERNEL);
 	if (!rx)
 		return -ENOMEM;
-	aead = ctls_cipher_aead(ctx->cipher, &ctx->rx_info);
-	if (IS_ERR(aead)) {
+	rx->req = ctls_cipher_request(ctx->cipher, &ctx->rx_info);
+	if (IS_ERR(rx->req)) {
+		int err = PTR_ERR(rx->req);
+
 		kfree(rx);
-		return PTR_ERR(aead);
+		return err;
 	}
-	rx->req = aead_request_alloc(aead, GFP_KERNEL);
-	if (!rx->req) {
-		crypto_free_aead(aead);
-		kfree(rx);
-		return -ENOMEM;
-	}
-	rx->aead = aead;
+	mutex_init(&rx->rx_lock);
 	INIT_LIST_HEAD(&rx->done);
 	ctls_cipher_rec_state(ctx->cipher, &ctx->rx_info, &rx->rec);
 
@@ -581,8 +594,8 @@ void ctls_rx_release(struct sock *sk, struct ctls_context *ctx)
 	list_for_each_entry_safe(r, tmp, &rx->done, list)
 		kfree_sensitive(r);
 	kfree_sensitive(rx->stage);
-	aead_request_free(rx->req);
-	crypto_free_aead(rx->aead);
+	mutex_destroy(&rx->rx_lock);
+	ctls_cipher_request_free(rx->req);
 	kfree_sensitive(rx);
 	ctx->rx = NULL;
 }

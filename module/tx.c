@@ -12,6 +12,10 @@
  * and hands those pages to TCP without another copy. One sealed record may
  * wait for TCP to take it ("out"); when TCP frees room, write_space
  * schedules a work item that sends it on.
+ *
+ * TCP may sleep for memory while it takes a record, releasing the socket
+ * lock; tx_lock keeps every other sender, and the work item, out until the
+ * one in progress is done with the record it is pushing.
  */
 #include <linux/highmem.h>
 #include <linux/scatterlist.h>
@@ -37,7 +41,7 @@ struct ctls_tx_rec {
 
 struct ctls_tx {
 	struct sock *sk;
-	struct crypto_aead *aead;
+	struct mutex tx_lock;		/* one sender at a time, see above */
 	struct aead_request *req;
 	struct ctls_rec_state rec;
 	struct ctls_tx_rec open;	/* plaintext being gathered */
@@ -223,7 +227,6 @@ static int ctls_tx_seal(struct sock *sk, struct ctls_context *ctx)
 	ctls_rec_nonce(p, &tx->rec, NULL, tx->nonce);
 	ctls_tx_sg(tx, aad_len, ctls_rec_prepend(p));
 
-	aead_request_set_tfm(tx->req, tx->aead);
 	aead_request_set_callback(tx->req, CRYPTO_TFM_REQ_MAY_BACKLOG,
 				  crypto_req_done, &wait);
 	aead_request_set_ad(tx->req, aad_len);
@@ -464,9 +467,11 @@ int ctls_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 	if (msg->msg_flags & ~CTLS_SENDMSG_FLAGS)
 		return -EOPNOTSUPP;
 
+	mutex_lock(&ctls_ctx(sk)->tx->tx_lock);
 	lock_sock(sk);
 	ret = ctls_tx_send(sk, msg);
 	release_sock(sk);
+	mutex_unlock(&ctls_ctx(sk)->tx->tx_lock);
 	return ret;
 }
 
@@ -490,9 +495,13 @@ int ctls_sendpage(struct sock *sk, struct page *page, int offset,
 		msg.msg_flags |= MSG_MORE;
 	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, &bv, 1, size);
 
+	ret = mutex_lock_interruptible(&ctls_ctx(sk)->tx->tx_lock);
+	if (ret)
+		return ret;
 	lock_sock(sk);
 	ret = ctls_tx_send(sk, &msg);
 	release_sock(sk);
+	mutex_unlock(&ctls_ctx(sk)->tx->tx_lock);
 	return ret;
 }
 #endif
@@ -501,11 +510,14 @@ int ctls_sendpage(struct sock *sk, struct page *page, int offset,
 void ctls_splice_eof(struct socket *sock)
 {
 	struct sock *sk = sock->sk;
+	struct ctls_context *ctx = ctls_ctx(sk);
 
+	mutex_lock(&ctx->tx->tx_lock);
 	lock_sock(sk);
 	if (!sk->sk_err)
-		ctls_tx_push(sk, ctls_ctx(sk), 0);
+		ctls_tx_push(sk, ctx, 0);
 	release_sock(sk);
+	mutex_unlock(&ctx->tx->tx_lock);
 }
 
 static void ctls_tx_work(struct work_struct *work)
@@ -514,12 +526,18 @@ static void ctls_tx_work(struct work_struct *work)
 	struct sock *sk = tx->sk;
 	int err = 0;
 
+	/* A sender holds it: it moves the queue on itself; look again later. */
+	if (!mutex_trylock(&tx->tx_lock)) {
+		schedule_delayed_work(&tx->work, msecs_to_jiffies(10));
+		return;
+	}
 	lock_sock(sk);
 	if (!tx->closed && !sk->sk_err && ctls_tx_busy(tx))
 		err = ctls_tx_progress(sk, ctls_ctx(sk), MSG_DONTWAIT);
 	if (err == -ENOMEM)
 		schedule_delayed_work(&tx->work, HZ / 10);
 	release_sock(sk);
+	mutex_unlock(&tx->tx_lock);
 }
 
 static void ctls_write_space(struct sock *sk)
@@ -538,26 +556,21 @@ const struct ctls_rec_state *ctls_tx_rec_state(struct ctls_context *ctx)
 
 int ctls_tx_init(struct sock *sk, struct ctls_context *ctx)
 {
-	struct crypto_aead *aead;
 	struct ctls_tx *tx;
 
 	tx = kzalloc(sizeof(*tx), GFP_KERNEL);
 	if (!tx)
 		return -ENOMEM;
 
-	aead = ctls_cipher_aead(ctx->cipher, &ctx->tx_info);
-	if (IS_ERR(aead)) {
+	tx->req = ctls_cipher_request(ctx->cipher, &ctx->tx_info);
+	if (IS_ERR(tx->req)) {
+		int err = PTR_ERR(tx->req);
+
 		kfree(tx);
-		return PTR_ERR(aead);
+		return err;
 	}
-	tx->req = aead_request_alloc(aead, GFP_KERNEL);
-	if (!tx->req) {
-		crypto_free_aead(aead);
-		kfree(tx);
-		return -ENOMEM;
-	}
-	tx->aead = aead;
 	tx->sk = sk;
+	mutex_init(&tx->tx_lock);
 	INIT_DELAYED_WORK(&tx->work, ctls_tx_work);
 	ctls_cipher_rec_state(ctx->cipher, &ctx->tx_info, &tx->rec);
 
@@ -592,8 +605,8 @@ void ctls_tx_free(struct ctls_context *ctx)
 	if (!tx)
 		return;
 	cancel_delayed_work_sync(&tx->work);
-	aead_request_free(tx->req);
-	crypto_free_aead(tx->aead);
+	mutex_destroy(&tx->tx_lock);
+	ctls_cipher_request_free(tx->req);
 	kfree_sensitive(tx);
 	ctx->tx = NULL;
 }

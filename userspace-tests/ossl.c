@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "net.h"
 #include "tap.h"
 
 #ifndef SOL_TLS
@@ -43,27 +44,6 @@ static const char *ulp = "tls";
 struct keys {
 	unsigned char key[32], salt[4], iv[12], seq[8];
 };
-
-static void pair(int *c, int *s)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-
-	if (l < 0 || bind(l, (void *)&a, len) || listen(l, 1) ||
-	    getsockname(l, (void *)&a, &len)) {
-		perror("listen");
-		exit(2);
-	}
-	*c = socket(AF_INET, SOCK_STREAM, 0);
-	if (connect(*c, (void *)&a, len)) {
-		perror("connect");
-		exit(2);
-	}
-	*s = accept(l, NULL, NULL);
-	close(l);
-}
 
 /* The UAPI struct is info, iv, key, salt, rec_seq, for every cipher. */
 static int set_tx(int fd, const struct cipher *c, int version,
@@ -215,7 +195,7 @@ static void run(const struct cipher *c, int version, size_t len, size_t chunk)
 	for (off = 0; off < len; off++)
 		src[off] = pattern(off);
 
-	pair(&tx, &rx);
+	tcp_pair(AF_INET, &tx, &rx);
 	if (set_tx(tx, c, version, &k)) {
 		tap_check(0, "%s TLS %s: TLS_TX refused (%s)", c->name,
 			  tls13 ? "1.3" : "1.2", strerror(errno));

@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "net.h"
 #include "tap.h"
 
 #ifndef SOL_TLS
@@ -22,30 +23,6 @@
 #endif
 
 static const char *ulp = "tls";
-
-static void pair(int family, int *c, int *s)
-{
-	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
-				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
-	struct sockaddr_in a4 = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct sockaddr *a = family == AF_INET6 ? (void *)&a6 : (void *)&a4;
-	socklen_t len = family == AF_INET6 ? sizeof(a6) : sizeof(a4);
-	int l = socket(family, SOCK_STREAM, 0);
-
-	if (l < 0 || bind(l, a, len) || listen(l, 1) ||
-	    getsockname(l, a, &len)) {
-		perror("listen");
-		exit(2);
-	}
-	*c = socket(family, SOCK_STREAM, 0);
-	if (connect(*c, a, len)) {
-		perror("connect");
-		exit(2);
-	}
-	*s = accept(l, NULL, NULL);
-	close(l);
-}
 
 static int set_ulp(int fd)
 {
@@ -83,7 +60,7 @@ static void test_attached(int family)
 	struct tls12_crypto_info_aes_gcm_128 ci = {};
 	int c, s, one = 1;
 
-	pair(family, &c, &s);
+	tcp_pair(family, &c, &s);
 	tap_check(set_ulp(c) == 0, "ULP attaches (%s)",
 		  family == AF_INET6 ? "IPv6" : "IPv4");
 	tap_check(getsockopt(c, IPPROTO_TCP, TCP_ULP, name, &len) == 0 &&
@@ -114,13 +91,13 @@ static void test_sockmap(void)
 		       strerror(errno));
 		return;
 	}
-	pair(AF_INET, &c, &s);
+	tcp_pair(AF_INET, &c, &s);
 	tap_check(set_ulp(c) == 0, "ULP, then sockmap: ULP attaches");
 	tap_errno(sockmap_add(map, c), EINVAL, "ULP, then sockmap: refused");
 	close(c);
 	close(s);
 
-	pair(AF_INET, &c, &s);
+	tcp_pair(AF_INET, &c, &s);
 	tap_check(sockmap_add(map, c) == 0, "sockmap, then ULP: map accepts");
 	tap_errno(set_ulp(c), EOPNOTSUPP, "sockmap, then ULP: refused");
 	close(c);
@@ -133,7 +110,7 @@ static int hold(void)
 {
 	int c, s;
 
-	pair(AF_INET, &c, &s);
+	tcp_pair(AF_INET, &c, &s);
 	if (set_ulp(c))
 		return 1;
 	printf("holding a socket with ULP \"%s\"\n", ulp);

@@ -20,13 +20,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net.h"
 #include "tap.h"
 
 #ifndef SOL_TLS
 #define SOL_TLS 282
 #endif
 
-/* argv: TX ULP, RX ULP, and "big" to run only the 64 MiB transfers. */
+/*
+ * argv: TX ULP, RX ULP, then "big" to run only the 64 MiB transfers, or a
+ * cipher name to run only that cipher's.
+ */
 static const char *tx_ulp = "ctls", *rx_ulp = "tls";
 
 struct cipher {
@@ -46,27 +50,6 @@ static const struct cipher ciphers[] = {
 	  sizeof(struct tls12_crypto_info_chacha20_poly1305) },
 };
 
-static void pair(int *c, int *s)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-
-	if (l < 0 || bind(l, (void *)&a, len) || listen(l, 1) ||
-	    getsockname(l, (void *)&a, &len)) {
-		perror("listen");
-		exit(2);
-	}
-	*c = socket(AF_INET, SOCK_STREAM, 0);
-	if (connect(*c, (void *)&a, len)) {
-		perror("connect");
-		exit(2);
-	}
-	*s = accept(l, NULL, NULL);
-	close(l);
-}
-
 /* Keys: every byte of the struct after the header is @seed + its offset. */
 static void crypto_info(const struct cipher *c, int version, int seed,
 			unsigned char *buf)
@@ -85,7 +68,7 @@ static int tls_pair(const struct cipher *c, int version, int *tx, int *rx)
 {
 	unsigned char ci[64] = {};
 
-	pair(tx, rx);
+	tcp_pair(AF_INET, tx, rx);
 	crypto_info(c, version, 7, ci);
 	if (setsockopt(*tx, IPPROTO_TCP, TCP_ULP, tx_ulp, strlen(tx_ulp)) ||
 	    setsockopt(*rx, IPPROTO_TCP, TCP_ULP, rx_ulp, strlen(rx_ulp)) ||
@@ -122,8 +105,12 @@ static void *reader(void *arg)
 		ssize_t n = recv(r->fd, buf, sizeof(buf), 0);
 		ssize_t i;
 
-		if (n <= 0)
+		if (n <= 0) {
+			if (n < 0)
+				printf("# reader: %s after %zu bytes\n",
+				       strerror(errno), r->got);
 			break;
+		}
 		for (i = 0; i < n; i++)
 			r->bad += buf[i] != pattern(r->got + i);
 		r->got += n;
@@ -317,7 +304,9 @@ int main(int argc, char **argv)
 		rx_ulp = argv[2];
 	}
 	srandom(1);
-	for (i = 0; argc <= 3 && i < sizeof(ciphers) / sizeof(ciphers[0]); i++) {
+	for (i = 0; i < sizeof(ciphers) / sizeof(ciphers[0]); i++) {
+		if (argc > 3 && strcmp(argv[3], ciphers[i].name))
+			continue;
 		for (v = TLS_1_2_VERSION; v <= TLS_1_3_VERSION; v++) {
 			for (j = 0; j < sizeof(sizes) / sizeof(sizes[0]); j++)
 				transfer(&ciphers[i], v, SENDMSG, sizes[j]);
@@ -326,6 +315,8 @@ int main(int argc, char **argv)
 			record_type(&ciphers[i], v);
 		}
 	}
+	if (argc > 3 && strcmp(argv[3], "big"))
+		return tap_done();
 	transfer(&ciphers[0], TLS_1_2_VERSION, SENDFILE, 64 << 20);
 	transfer(&ciphers[0], TLS_1_3_VERSION, SENDMSG, 64 << 20);
 	return tap_done();
