@@ -35,7 +35,7 @@ sleep 1
 step "rmmod ctls"
 rmmod ctls && echo "unloaded cleanly"
 GUEST
-echo "ctls demo: booting $series under QEMU/TCG (about 15 s)"
+echo "ctls demo: booting $series under QEMU/TCG (about a minute)"
 start=$(date +%s)
 bash "$CTLS_TOP/qemu/run.sh" -q -k "$series" -p "$pay" -t 300 \
 	-l "$CTLS_TOP/build/demo-console.log" -- 'sh ./demo.sh' &&
