@@ -66,7 +66,7 @@ retry_selftest() {
 	local s=$1 base=$2 out=$3 again
 	again=$(python3 userspace-tests/selftest/compare.py --regressions "$s" \
 		"$base" "$out.results" userspace-tests/selftest/known-gaps |
-		head -n 40 | tr '\n' ' ')
+		head -n 80 | tr '\n' ' ')
 	[ -n "$again" ] || return 0
 	echo "# selftest $s: running again, alone: $again"
 	CTLS_SELFTEST_ONLY="$again" CTLS_JOBS=1 bash userspace-tests/selftest/run.sh \

@@ -9,7 +9,7 @@
 # Guest consoles are kept next to OUT (OUT.console.N).
 #
 # The run is sharded by variant (one guest per shard, CTLS_JOBS guests at a
-# time, default 4): most of a run's wall time is tests waiting out the
+# time, default 3): most of a run's wall time is tests waiting out the
 # harness's 30 s timeout, which overlaps well.
 set -euo pipefail
 . "$(dirname "$0")/../../qemu/common.sh"
@@ -17,7 +17,7 @@ set -euo pipefail
 series=${1:?usage: run.sh SERIES stock|ctls OUT}
 impl=${2:?usage: run.sh SERIES stock|ctls OUT}
 out=${3:?usage: run.sh SERIES stock|ctls OUT}
-jobs=${CTLS_JOBS:-4}
+jobs=${CTLS_JOBS:-3}
 
 bin=$(bash "$CTLS_TOP/userspace-tests/selftest/build.sh" "$series")
 kver=$(bash "$CTLS_TOP/qemu/fetch-kernel.sh" "$series")
