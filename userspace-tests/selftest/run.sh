@@ -50,7 +50,7 @@ run_shard() {
 	local rc=0
 
 	bash "$CTLS_TOP/qemu/run.sh" -q -k "$kver" "${mods[@]}" -p "$work/payload" \
-		-t 1500 -l "$work/console.$i" -- "$load ./tls $args" \
+		-t "${CTLS_GUEST_TIMEOUT:-1500}" -l "$work/console.$i" -- "$load ./tls $args" \
 		>/dev/null 2>&1 || rc=$?
 	echo "$rc" >"$work/rc.$i"
 }
