@@ -45,11 +45,18 @@ src=$top/linux-source-$ver
 hash=$({ echo "linux-source-6.12=$ver"; cat "$frag"; } | sha256sum | cut -c1-12)
 obj=$top/$hash
 
+# ARCH=x86_64, not the host's default x86: tinyconfig would then start
+# from a 32-bit kernel, and switching it to 64 bits afterwards keeps 32-bit
+# defaults (FRAME_WARN=1024, which fails -Werror module builds under KASAN).
+kmake() {
+	make -s -C "$src" O="$obj" ARCH=x86_64 "$@"
+}
+
 release() {
 	if [ -f "$obj/include/config/kernel.release" ]; then
 		cat "$obj/include/config/kernel.release"
 	else
-		make -s -C "$src" O="$obj" kernelrelease
+		kmake kernelrelease
 	fi
 }
 
@@ -104,7 +111,7 @@ check_config() {
 configure() {
 	rm -rf "$obj"
 	mkdir -p "$obj"
-	make -s -C "$src" O="$obj" tinyconfig >/dev/null
+	kmake tinyconfig >/dev/null
 	{
 		cat "$frag"
 		echo "CONFIG_LOCALVERSION=\"-ctlsdbg-$hash\""
@@ -113,9 +120,9 @@ configure() {
 	"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" \
 		"$obj/.config" "$obj/ctls-debug.config" >"$obj/merge.log" 2>&1 ||
 		{ cat "$obj/merge.log" >&2; die "merge_config.sh failed"; }
-	make -s -C "$src" O="$obj" olddefconfig >/dev/null
+	kmake olddefconfig >/dev/null
 	# include/config/auto.conf, which the kernel release is read from
-	make -s -C "$src" O="$obj" syncconfig >/dev/null
+	kmake syncconfig >/dev/null
 	check_config
 	touch "$obj/.ctls-configured"
 }
@@ -123,7 +130,7 @@ configure() {
 build() {
 	local t0=$SECONDS
 	note "building $(release) in $obj (make -j${CTLS_JOBS:-2}; a few minutes)"
-	if ! make -s -C "$src" O="$obj" -j"${CTLS_JOBS:-2}" all >"$obj/build.log" 2>&1; then
+	if ! kmake -j"${CTLS_JOBS:-2}" all >"$obj/build.log" 2>&1; then
 		tail -n 40 "$obj/build.log" >&2
 		die "debug kernel build failed; log: $obj/build.log"
 	fi
@@ -140,7 +147,7 @@ install_layout() {
 	kd=$(kdir_of "$rel")
 	rm -rf "$kd"
 	mkdir -p "$kd/root/boot" "$kd/root/usr/src"
-	make -s -C "$src" O="$obj" INSTALL_MOD_PATH="$kd/root" modules_install >/dev/null
+	kmake INSTALL_MOD_PATH="$kd/root" modules_install >/dev/null
 	cp "$obj/arch/x86/boot/bzImage" "$kd/root/boot/vmlinuz-$rel"
 	cp "$obj/.config" "$kd/root/boot/config-$rel"
 	cp "$obj/System.map" "$kd/root/boot/System.map-$rel"
