@@ -138,10 +138,16 @@ bool ctls_sock_is_readable(struct sock *sk)
 	return ctx && ctx->rx && ctls_rx_ready(sk, ctx);
 }
 
-/* TCP's receive buffer is (nearly) full: a partial record must move out. */
-static bool ctls_rx_pressure(struct sock *sk)
+/*
+ * TCP's receive buffer is (nearly) full and a partial record can move out
+ * of it: the rest of a staged one, or one whose header is all there. A
+ * partial header stays in TCP (it cannot fill the buffer on its own).
+ */
+static bool ctls_rx_pressure(struct sock *sk, struct ctls_rx *rx)
 {
-	return tcp_epollin_ready(sk, INT_MAX);
+	u32 min = rx->stage ? 1 : CTLS_REC_HDR_LEN;
+
+	return tcp_inq(sk) >= min && tcp_epollin_ready(sk, INT_MAX);
 }
 
 static void ctls_data_ready(struct sock *sk)
@@ -149,7 +155,7 @@ static void ctls_data_ready(struct sock *sk)
 	struct ctls_context *ctx = ctls_ctx(sk);
 
 	if (ctls_rx_ready(sk, ctx) || sk->sk_err ||
-	    (sk->sk_shutdown & RCV_SHUTDOWN) || ctls_rx_pressure(sk))
+	    (sk->sk_shutdown & RCV_SHUTDOWN) || ctls_rx_pressure(sk, ctx->rx))
 		ctx->rx->saved_data_ready(sk);
 }
 
@@ -240,7 +246,7 @@ static int ctls_rx_wait(struct sock *sk, struct ctls_context *ctx, long *timeo)
 			return 1;
 		if (sk->sk_shutdown & RCV_SHUTDOWN || sock_flag(sk, SOCK_DONE))
 			return 0;
-		if (ctls_rx_pressure(sk)) {
+		if (ctls_rx_pressure(sk, ctx->rx)) {
 			ret = ctls_rx_stage(sk, ctx);
 			if (ret)
 				return ret;
@@ -252,7 +258,7 @@ static int ctls_rx_wait(struct sock *sk, struct ctls_context *ctx, long *timeo)
 		sk_set_bit(SOCKWQ_ASYNC_WAITDATA, sk);
 		sk_wait_event(sk, timeo, ctls_rx_ready(sk, ctx) || sk->sk_err ||
 			      (sk->sk_shutdown & RCV_SHUTDOWN) ||
-			      ctls_rx_pressure(sk), &wait);
+			      ctls_rx_pressure(sk, ctx->rx), &wait);
 		sk_clear_bit(SOCKWQ_ASYNC_WAITDATA, sk);
 		remove_wait_queue(sk_sleep(sk), &wait);
 		if (signal_pending(current))

@@ -70,7 +70,11 @@ done
 cat "$base" "$tmp/payload.cpio" >"$tmp/initrd"
 
 [ -n "$log" ] || log=$(mktemp /tmp/ctls-console.XXXXXX)
-accel=(-accel tcg -cpu max -smp "$cpus")
+# One host thread for all vCPUs (thread=single): with multi-threaded TCG a
+# 6.12 guest now and then took an int3 Oops at boot while the kernel patched
+# its own text (static keys, "sched_clock: Marking stable"), a QEMU
+# cross-modifying-code race. The vCPUs still interleave, preemptively.
+accel=(-accel tcg,thread=single -cpu max -smp "$cpus")
 [ "$icount" = 1 ] && accel=(-accel tcg -cpu max -smp 1 -icount shift=0,sleep=off,align=off)
 
 set +e

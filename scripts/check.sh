@@ -66,11 +66,11 @@ retry_selftest() {
 	local s=$1 base=$2 out=$3 again
 	again=$(python3 userspace-tests/selftest/compare.py --regressions "$s" \
 		"$base" "$out.results" userspace-tests/selftest/known-gaps |
-		head -n 60 | tr '\n' ' ')
+		head -n 20 | tr '\n' ' ')
 	[ -n "$again" ] || return 0
 	echo "# selftest $s: running again, alone: $again"
 	CTLS_SELFTEST_ONLY="$again" CTLS_JOBS=1 \
-		CTLS_GUEST_TIMEOUT=$((35 * $(echo "$again" | wc -w) + 120)) \
+		CTLS_GUEST_TIMEOUT=$((60 * $(echo "$again" | wc -w) + 120)) \
 		bash userspace-tests/selftest/run.sh \
 		"$s" ctls "$out.retry" >>"$out.log" 2>&1
 	python3 - "$out.results" "$out.retry" <<'PY'
