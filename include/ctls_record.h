@@ -24,7 +24,10 @@
 
 /* Wire values (RFC 5246 and 8446). */
 #define CTLS_REC_VERSION_WIRE	0x0303
+#define CTLS_REC_TYPE_HANDSHAKE	22
 #define CTLS_REC_TYPE_DATA	23
+/* RFC 8446 4.6.3: the handshake message that changes the sender's key. */
+#define CTLS_HS_KEY_UPDATE	24
 
 /* What a record looks like for one negotiated version and cipher. */
 struct ctls_rec_proto {

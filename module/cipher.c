@@ -144,6 +144,17 @@ struct aead_request *ctls_cipher_request(const struct ctls_cipher *c,
 	return req;
 }
 
+/*
+ * A new key on the request's transform (TLS 1.3 rekey): the last step of a
+ * rekey that can fail, so nothing else has changed when it does.
+ */
+int ctls_cipher_rekey(struct aead_request *req, const struct ctls_cipher *c,
+		      const union ctls_crypto_info *ci)
+{
+	return crypto_aead_setkey(crypto_aead_reqtfm(req), ctls_info_key(c, ci),
+				  c->key_len);
+}
+
 void ctls_cipher_request_free(struct aead_request *req)
 {
 	struct crypto_aead *aead = crypto_aead_reqtfm(req);

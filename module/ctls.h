@@ -55,6 +55,13 @@ enum ctls_conf {
  * ever reads it as one.
  */
 struct ctls_context {
+	/*
+	 * One sender, one reader at a time: they sleep with the socket
+	 * unlocked and hold on to record state across that sleep. A rekey
+	 * takes the direction's lock too. Taken before the socket lock.
+	 */
+	struct mutex tx_lock;			/* senders, TX work, TX rekey */
+	struct mutex rx_lock;			/* readers, RX rekey */
 	struct proto *sk_proto;			/* TCP's proto, called through */
 	void (*sk_write_space)(struct sock *sk);
 	u8 tx_conf;				/* enum ctls_conf */
@@ -99,6 +106,8 @@ void ctls_cipher_export(const struct ctls_cipher *c,
 			union ctls_crypto_info *ci);
 struct aead_request *ctls_cipher_request(const struct ctls_cipher *c,
 					 const union ctls_crypto_info *ci);
+int ctls_cipher_rekey(struct aead_request *req, const struct ctls_cipher *c,
+		      const union ctls_crypto_info *ci);
 void ctls_cipher_request_free(struct aead_request *req);
 
 /* tx.c */
@@ -107,6 +116,8 @@ void ctls_tx_release(struct sock *sk, struct ctls_context *ctx);
 void ctls_tx_cancel_work(struct ctls_context *ctx);
 void ctls_tx_free(struct ctls_context *ctx);
 const struct ctls_rec_state *ctls_tx_rec_state(struct ctls_context *ctx);
+int ctls_tx_rekey(struct sock *sk, struct ctls_context *ctx,
+		  const union ctls_crypto_info *ci);
 int ctls_sendmsg(struct sock *sk, struct msghdr *msg, size_t size);
 void ctls_splice_eof(struct socket *sock);
 #if CTLS_HAVE_SENDPAGE
@@ -117,6 +128,8 @@ int ctls_sendpage(struct sock *sk, struct page *page, int offset,
 /* rx.c */
 int ctls_rx_init(struct sock *sk, struct ctls_context *ctx);
 const struct ctls_rec_state *ctls_rx_rec_state(struct ctls_context *ctx);
+int ctls_rx_rekey(struct sock *sk, struct ctls_context *ctx,
+		  const union ctls_crypto_info *ci);
 void ctls_rx_release(struct sock *sk, struct ctls_context *ctx);
 int ctls_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
 		 int *addr_len);
@@ -124,10 +137,8 @@ bool ctls_sock_is_readable(struct sock *sk);
 ssize_t ctls_splice_read(struct socket *sock, loff_t *ppos,
 			 struct pipe_inode_info *pipe, size_t len,
 			 unsigned int flags);
-#if CTLS_POLL_WHOLE_RECORDS
 __poll_t ctls_poll(struct file *file, struct socket *sock,
 		   struct poll_table_struct *wait);
-#endif
 
 /* stats.c */
 enum ctls_counter {
@@ -143,6 +154,12 @@ enum ctls_counter {
 	CTLS_RX_DEVICE_RESYNC,
 	CTLS_DECRYPT_RETRY,
 	CTLS_RX_NO_PAD_VIOLATION,
+	/* Upstream added these with TLS 1.3 rekey, in 6.14. */
+	CTLS_RX_REKEY_OK,
+	CTLS_RX_REKEY_ERROR,
+	CTLS_TX_REKEY_OK,
+	CTLS_TX_REKEY_ERROR,
+	CTLS_RX_REKEY_RECEIVED,
 	CTLS_NUM_COUNTERS,
 };
 

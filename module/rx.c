@@ -36,11 +36,6 @@ struct ctls_rx_rec {
 };
 
 struct ctls_rx {
-	/*
-	 * One reader at a time: a reader sleeps with the socket unlocked and
-	 * holds on to queued records (MSG_PEEK) across that sleep.
-	 */
-	struct mutex rx_lock;
 	struct aead_request *req;
 	struct ctls_rec_state rec;
 	struct list_head done;		/* decrypted, not all read */
@@ -48,6 +43,7 @@ struct ctls_rx {
 	unsigned int stage_len;		/* its payload length */
 	unsigned int stage_have;	/* payload bytes moved so far */
 	int stop_err;			/* framing error: no record follows */
+	bool key_pending;		/* KeyUpdate read, new key not set */
 	void (*saved_data_ready)(struct sock *sk);
 	u8 aad[CTLS_REC_MAX_AAD];
 	u8 nonce[CTLS_REC_MAX_NONCE];
@@ -124,6 +120,8 @@ static bool ctls_rx_ready(struct sock *sk, struct ctls_context *ctx)
 {
 	struct ctls_rx *rx = ctx->rx;
 
+	if (READ_ONCE(rx->key_pending))
+		return false;
 	if (!list_empty(&rx->done))
 		return true;
 	if (rx->stop_err)
@@ -277,6 +275,21 @@ static int ctls_rx_inner_type(struct ctls_rx_rec *r)
 	return 0;
 }
 
+/*
+ * TLS 1.3: records after a KeyUpdate are under the peer's next key, so
+ * none is decrypted until the user sets it (upstream 6.14's rule; TLS 1.2
+ * has no KeyUpdate). The KeyUpdate itself is read as any control record.
+ */
+static void ctls_rx_key_update(struct sock *sk, struct ctls_rx *rx,
+			       const struct ctls_rx_rec *r)
+{
+	if (r->type != CTLS_REC_TYPE_HANDSHAKE || r->end == r->off ||
+	    r->data[r->off] != CTLS_HS_KEY_UPDATE)
+		return;
+	WRITE_ONCE(rx->key_pending, true);
+	ctls_stats_inc(sk, CTLS_RX_REKEY_RECEIVED);
+}
+
 static int ctls_rx_decrypt(struct sock *sk, struct ctls_context *ctx,
 			   struct ctls_rx_rec *r, unsigned int len)
 {
@@ -316,7 +329,10 @@ static int ctls_rx_decrypt(struct sock *sk, struct ctls_context *ctx,
 		if (ctx->rx_no_pad && r->end + 1 != r->off + ct_len)
 			ctls_stats_inc(sk, CTLS_RX_NO_PAD_VIOLATION);
 	}
-	return ctls_rec_advance(p, &rx->rec);
+	err = ctls_rec_advance(p, &rx->rec);
+	if (!err && p->tls13)
+		ctls_rx_key_update(sk, rx, r);
+	return err;
 }
 
 static int ctls_rx_bad_record(struct sock *sk)
@@ -400,6 +416,10 @@ static struct ctls_rx_rec *ctls_rx_next(struct sock *sk, struct ctls_context *ct
 	*err = 0;
 	if (next != done)
 		return list_entry(next, struct ctls_rx_rec, list);
+	if (ctx->rx->key_pending) {
+		*err = -EKEYEXPIRED;
+		return NULL;
+	}
 	if (!wait && ctls_rx_tcp_record(sk, ctx) <= 0)
 		return NULL;
 	*err = ctls_rx_wait(sk, ctx, timeo);
@@ -482,11 +502,11 @@ static int ctls_rx_recv(struct sock *sk, struct msghdr *msg, size_t len,
 	return copied ? copied : err;
 }
 
-static int ctls_rx_lock(struct ctls_rx *rx, bool nonblock)
+static int ctls_rx_lock(struct ctls_context *ctx, bool nonblock)
 {
 	if (nonblock)
-		return mutex_trylock(&rx->rx_lock) ? 0 : -EAGAIN;
-	return mutex_lock_interruptible(&rx->rx_lock);
+		return mutex_trylock(&ctx->rx_lock) ? 0 : -EAGAIN;
+	return mutex_lock_interruptible(&ctx->rx_lock);
 }
 
 int ctls_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
@@ -497,13 +517,13 @@ int ctls_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
 	if (unlikely(flags & MSG_ERRQUEUE))
 		return sock_recv_errqueue(sk, msg, len, SOL_IP, IP_RECVERR);
 
-	ret = ctls_rx_lock(ctls_ctx(sk)->rx, flags & MSG_DONTWAIT);
+	ret = ctls_rx_lock(ctls_ctx(sk), flags & MSG_DONTWAIT);
 	if (ret)
 		return ret;
 	lock_sock(sk);
 	ret = ctls_rx_recv(sk, msg, len, flags);
 	release_sock(sk);
-	mutex_unlock(&ctls_ctx(sk)->rx->rx_lock);
+	mutex_unlock(&ctls_ctx(sk)->rx_lock);
 	return ret;
 }
 
@@ -521,7 +541,7 @@ ssize_t ctls_splice_read(struct socket *sock, loff_t *ppos,
 	struct ctls_rx_rec *r;
 	int err;
 
-	err = ctls_rx_lock(ctx->rx, flags & SPLICE_F_NONBLOCK);
+	err = ctls_rx_lock(ctx, flags & SPLICE_F_NONBLOCK);
 	if (err)
 		return err;
 	lock_sock(sk);
@@ -529,34 +549,61 @@ ssize_t ctls_splice_read(struct socket *sock, loff_t *ppos,
 	if (r && r->type != CTLS_REC_TYPE_DATA)
 		err = -EINVAL;
 	release_sock(sk);
-	mutex_unlock(&ctx->rx->rx_lock);
+	mutex_unlock(&ctx->rx_lock);
 	if (!r || err)
 		return err;
 	return ctls_splice_via_recvmsg(sock->file, ppos, pipe, len, flags);
 }
 
-#if CTLS_POLL_WHOLE_RECORDS
-/* Readable means a whole record, not a partial one (upstream's tls_sk_poll). */
+/*
+ * Not readable while a KeyUpdate waits for the new key (upstream 6.14). On
+ * 6.12, as upstream's tls_sk_poll there, readable also means a whole record,
+ * not a partial one; 6.1's upstream left that to TCP.
+ */
 __poll_t ctls_poll(struct file *file, struct socket *sock,
 		   struct poll_table_struct *wait)
 {
 	struct sock *sk = sock->sk;
 	__poll_t mask = tcp_poll(file, sock, wait);
 	struct ctls_context *ctx;
+	bool readable;
 
 	if (inet_sk_state_load(sk) != TCP_ESTABLISHED ||
 	    (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN))
 		return mask;
 	ctx = ctls_ctx(sk);
-	if (!ctls_rx_ready(sk, ctx))
+	if (CTLS_POLL_WHOLE_RECORDS)
+		readable = ctls_rx_ready(sk, ctx);
+	else
+		readable = !READ_ONCE(ctx->rx->key_pending);
+	if (!readable)
 		mask &= ~(EPOLLIN | EPOLLRDNORM);
 	return mask;
 }
-#endif
 
 const struct ctls_rec_state *ctls_rx_rec_state(struct ctls_context *ctx)
 {
 	return &ctx->rx->rec;
+}
+
+/*
+ * TLS 1.3 rekey (the caller holds rx_lock and the socket lock): records from
+ * here on are decrypted with the new key, pollers and readers learn that
+ * records may be readable again.
+ */
+int ctls_rx_rekey(struct sock *sk, struct ctls_context *ctx,
+		  const union ctls_crypto_info *ci)
+{
+	struct ctls_rx *rx = ctx->rx;
+	int err;
+
+	err = ctls_cipher_rekey(rx->req, ctx->cipher, ci);
+	if (err)
+		return err;
+	ctls_cipher_rec_state(ctx->cipher, ci, &rx->rec);
+	WRITE_ONCE(rx->key_pending, false);
+	rx->saved_data_ready(sk);
+	return 0;
 }
 
 int ctls_rx_init(struct sock *sk, struct ctls_context *ctx)
@@ -573,7 +620,6 @@ int ctls_rx_init(struct sock *sk, struct ctls_context *ctx)
 		kfree(rx);
 		return err;
 	}
-	mutex_init(&rx->rx_lock);
 	INIT_LIST_HEAD(&rx->done);
 	ctls_cipher_rec_state(ctx->cipher, &ctx->rx_info, &rx->rec);
 
@@ -600,7 +646,6 @@ void ctls_rx_release(struct sock *sk, struct ctls_context *ctx)
 	list_for_each_entry_safe(r, tmp, &rx->done, list)
 		kfree_sensitive(r);
 	kfree_sensitive(rx->stage);
-	mutex_destroy(&rx->rx_lock);
 	ctls_cipher_request_free(rx->req);
 	kfree_sensitive(rx);
 	ctx->rx = NULL;

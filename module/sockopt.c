@@ -54,6 +54,43 @@ static int ctls_copy_info(union ctls_crypto_info *ci, union ctls_crypto_info *ot
 	return 0;
 }
 
+/*
+ * A TLS 1.3 key update (upstream 6.14's UAPI): same version and cipher, a
+ * new key, IV and sequence number. Nothing changes unless it all works;
+ * either way the rekey counters say how it went.
+ */
+static int ctls_update_crypto(struct sock *sk, sockptr_t optval,
+			      unsigned int optlen, bool tx)
+{
+	struct ctls_context *ctx = ctls_ctx(sk);
+	union ctls_crypto_info *ci = tx ? &ctx->tx_info : &ctx->rx_info;
+	union ctls_crypto_info new;
+	int err = 0;
+
+	if (copy_from_sockptr(&new.info, optval, sizeof(new.info)))
+		err = -EFAULT;
+	else if (new.info.version != ci->info.version ||
+		 new.info.cipher_type != ci->info.cipher_type ||
+		 optlen != ctx->cipher->info_len)
+		err = -EINVAL;
+	else if (copy_from_sockptr_offset(&new.info + 1, optval,
+					  sizeof(new.info),
+					  optlen - sizeof(new.info)))
+		err = -EFAULT;
+	if (!err)
+		err = tx ? ctls_tx_rekey(sk, ctx, &new) :
+			   ctls_rx_rekey(sk, ctx, &new);
+	if (!err)
+		*ci = new;
+	memzero_explicit(&new, sizeof(new));
+
+	if (tx)
+		ctls_stats_inc(sk, err ? CTLS_TX_REKEY_ERROR : CTLS_TX_REKEY_OK);
+	else
+		ctls_stats_inc(sk, err ? CTLS_RX_REKEY_ERROR : CTLS_RX_REKEY_OK);
+	return err;
+}
+
 static int ctls_set_crypto(struct sock *sk, sockptr_t optval,
 			   unsigned int optlen, bool tx)
 {
@@ -65,8 +102,10 @@ static int ctls_set_crypto(struct sock *sk, sockptr_t optval,
 
 	if (sockptr_is_null(optval) || optlen < sizeof(struct tls_crypto_info))
 		return -EINVAL;
-	if (ctls_info_ready(ci))
+	if (ctls_info_ready(ci) && ci->info.version != TLS_1_3_VERSION)
 		return -EBUSY;
+	if (ctls_info_ready(ci))
+		return ctls_update_crypto(sk, optval, optlen, tx);
 
 	err = ctls_copy_info(ci, other, optval, optlen, &cipher);
 	if (err)
@@ -138,6 +177,27 @@ static int ctls_set_no_pad(struct sock *sk, sockptr_t optval,
 	return err;
 }
 
+/*
+ * The direction's lock first, as senders and readers take it: a rekey must
+ * not change keys under one that sleeps with the socket unlocked.
+ */
+static int ctls_set_crypto_locked(struct sock *sk, sockptr_t optval,
+				  unsigned int optlen, bool tx)
+{
+	struct ctls_context *ctx = ctls_ctx(sk);
+	struct mutex *dir = tx ? &ctx->tx_lock : &ctx->rx_lock;
+	int err;
+
+	err = mutex_lock_interruptible(dir);
+	if (err)
+		return err;
+	lock_sock(sk);
+	err = ctls_set_crypto(sk, optval, optlen, tx);
+	release_sock(sk);
+	mutex_unlock(dir);
+	return err;
+}
+
 int ctls_setsockopt_tls(struct sock *sk, int optname, sockptr_t optval,
 			unsigned int optlen)
 {
@@ -146,10 +206,8 @@ int ctls_setsockopt_tls(struct sock *sk, int optname, sockptr_t optval,
 	switch (optname) {
 	case TLS_TX:
 	case TLS_RX:
-		lock_sock(sk);
-		err = ctls_set_crypto(sk, optval, optlen, optname == TLS_TX);
-		release_sock(sk);
-		return err;
+		return ctls_set_crypto_locked(sk, optval, optlen,
+					      optname == TLS_TX);
 	case TLS_TX_ZEROCOPY_RO:
 		lock_sock(sk);
 		err = ctls_set_tx_zc(sk, optval, optlen);

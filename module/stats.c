@@ -30,6 +30,11 @@ static const char * const ctls_counter_names[CTLS_NUM_COUNTERS] = {
 	[CTLS_RX_DEVICE_RESYNC]		= "TlsRxDeviceResync",
 	[CTLS_DECRYPT_RETRY]		= "TlsDecryptRetry",
 	[CTLS_RX_NO_PAD_VIOLATION]	= "TlsRxNoPadViolation",
+	[CTLS_RX_REKEY_OK]		= "TlsRxRekeyOk",
+	[CTLS_RX_REKEY_ERROR]		= "TlsRxRekeyError",
+	[CTLS_TX_REKEY_OK]		= "TlsTxRekeyOk",
+	[CTLS_TX_REKEY_ERROR]		= "TlsTxRekeyError",
+	[CTLS_RX_REKEY_RECEIVED]	= "TlsRxRekeyReceived",
 };
 
 static unsigned int ctls_net_id __read_mostly;

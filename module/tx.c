@@ -14,8 +14,8 @@
  * schedules a work item that sends it on.
  *
  * TCP may sleep for memory while it takes a record, releasing the socket
- * lock; tx_lock keeps every other sender, and the work item, out until the
- * one in progress is done with the record it is pushing.
+ * lock; ctx->tx_lock keeps every other sender, the work item and a rekey
+ * out until the one in progress is done with the record it is pushing.
  */
 #include <linux/highmem.h>
 #include <linux/scatterlist.h>
@@ -41,7 +41,7 @@ struct ctls_tx_rec {
 
 struct ctls_tx {
 	struct sock *sk;
-	struct mutex tx_lock;		/* one sender at a time, see above */
+	struct ctls_context *ctx;
 	struct aead_request *req;
 	struct ctls_rec_state rec;
 	struct ctls_tx_rec open;	/* plaintext being gathered */
@@ -467,11 +467,11 @@ int ctls_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 	if (msg->msg_flags & ~CTLS_SENDMSG_FLAGS)
 		return -EOPNOTSUPP;
 
-	mutex_lock(&ctls_ctx(sk)->tx->tx_lock);
+	mutex_lock(&ctls_ctx(sk)->tx_lock);
 	lock_sock(sk);
 	ret = ctls_tx_send(sk, msg);
 	release_sock(sk);
-	mutex_unlock(&ctls_ctx(sk)->tx->tx_lock);
+	mutex_unlock(&ctls_ctx(sk)->tx_lock);
 	return ret;
 }
 
@@ -495,13 +495,13 @@ int ctls_sendpage(struct sock *sk, struct page *page, int offset,
 		msg.msg_flags |= MSG_MORE;
 	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, &bv, 1, size);
 
-	ret = mutex_lock_interruptible(&ctls_ctx(sk)->tx->tx_lock);
+	ret = mutex_lock_interruptible(&ctls_ctx(sk)->tx_lock);
 	if (ret)
 		return ret;
 	lock_sock(sk);
 	ret = ctls_tx_send(sk, &msg);
 	release_sock(sk);
-	mutex_unlock(&ctls_ctx(sk)->tx->tx_lock);
+	mutex_unlock(&ctls_ctx(sk)->tx_lock);
 	return ret;
 }
 #endif
@@ -512,12 +512,12 @@ void ctls_splice_eof(struct socket *sock)
 	struct sock *sk = sock->sk;
 	struct ctls_context *ctx = ctls_ctx(sk);
 
-	mutex_lock(&ctx->tx->tx_lock);
+	mutex_lock(&ctx->tx_lock);
 	lock_sock(sk);
 	if (!sk->sk_err)
 		ctls_tx_push(sk, ctx, 0);
 	release_sock(sk);
-	mutex_unlock(&ctx->tx->tx_lock);
+	mutex_unlock(&ctx->tx_lock);
 }
 
 static void ctls_tx_work(struct work_struct *work)
@@ -527,17 +527,17 @@ static void ctls_tx_work(struct work_struct *work)
 	int err = 0;
 
 	/* A sender holds it: it moves the queue on itself; look again later. */
-	if (!mutex_trylock(&tx->tx_lock)) {
+	if (!mutex_trylock(&tx->ctx->tx_lock)) {
 		schedule_delayed_work(&tx->work, msecs_to_jiffies(10));
 		return;
 	}
 	lock_sock(sk);
 	if (!tx->closed && !sk->sk_err && ctls_tx_busy(tx))
-		err = ctls_tx_progress(sk, ctls_ctx(sk), MSG_DONTWAIT);
+		err = ctls_tx_progress(sk, tx->ctx, MSG_DONTWAIT);
 	if (err == -ENOMEM)
 		schedule_delayed_work(&tx->work, HZ / 10);
 	release_sock(sk);
-	mutex_unlock(&tx->tx_lock);
+	mutex_unlock(&tx->ctx->tx_lock);
 }
 
 static void ctls_write_space(struct sock *sk)
@@ -552,6 +552,30 @@ static void ctls_write_space(struct sock *sk)
 const struct ctls_rec_state *ctls_tx_rec_state(struct ctls_context *ctx)
 {
 	return &ctx->tx->rec;
+}
+
+/*
+ * TLS 1.3 rekey (the caller holds tx_lock and the socket lock). Records
+ * sealed already went out under the old key; one the user closed but that
+ * waits to be sealed (TCP was full) must be too, so it is sealed and sent
+ * first, waiting for TCP as a blocking send would. Data still open belongs
+ * after the KeyUpdate message that was pushed before this call: it gets
+ * the new key.
+ */
+int ctls_tx_rekey(struct sock *sk, struct ctls_context *ctx,
+		  const union ctls_crypto_info *ci)
+{
+	struct ctls_tx *tx = ctx->tx;
+	int err = 0;
+
+	while (!err && tx->open.push)
+		err = ctls_tx_progress(sk, ctx, 0);
+	if (!err)
+		err = ctls_cipher_rekey(tx->req, ctx->cipher, ci);
+	if (err)
+		return err;
+	ctls_cipher_rec_state(ctx->cipher, ci, &tx->rec);
+	return 0;
 }
 
 int ctls_tx_init(struct sock *sk, struct ctls_context *ctx)
@@ -570,7 +594,7 @@ int ctls_tx_init(struct sock *sk, struct ctls_context *ctx)
 		return err;
 	}
 	tx->sk = sk;
-	mutex_init(&tx->tx_lock);
+	tx->ctx = ctx;
 	INIT_DELAYED_WORK(&tx->work, ctls_tx_work);
 	ctls_cipher_rec_state(ctx->cipher, &ctx->tx_info, &tx->rec);
 
@@ -605,7 +629,6 @@ void ctls_tx_free(struct ctls_context *ctx)
 	if (!tx)
 		return;
 	cancel_delayed_work_sync(&tx->work);
-	mutex_destroy(&tx->tx_lock);
 	ctls_cipher_request_free(tx->req);
 	kfree_sensitive(tx);
 	ctx->tx = NULL;

@@ -73,6 +73,8 @@ static int ctls_disconnect(struct sock *sk, int flags)
 
 static void ctls_ctx_free(struct ctls_context *ctx)
 {
+	mutex_destroy(&ctx->tx_lock);
+	mutex_destroy(&ctx->rx_lock);
 	memzero_explicit(&ctx->tx_info, sizeof(ctx->tx_info));
 	memzero_explicit(&ctx->rx_info, sizeof(ctx->rx_info));
 	kfree_rcu(ctx, rcu);
@@ -116,9 +118,7 @@ static void ctls_build_ops(struct ctls_protos *p, const struct proto_ops *base)
 			if (rx != CTLS_SW)
 				continue;
 			ops->splice_read = ctls_splice_read;
-#if CTLS_POLL_WHOLE_RECORDS
 			ops->poll = ctls_poll;
-#endif
 		}
 	}
 }
@@ -193,6 +193,8 @@ static int ctls_ulp_init(struct sock *sk)
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
 	if (!ctx)
 		return -ENOMEM;
+	mutex_init(&ctx->tx_lock);
+	mutex_init(&ctx->rx_lock);
 
 	write_lock_bh(&sk->sk_callback_lock);
 	if (ctls_sk_has_psock(sk)) {

@@ -11,7 +11,7 @@ set -uo pipefail
 cd "$CTLS_TOP" || exit 1
 
 series=${SERIES:-6.1 6.12}
-suites=${CTLS_SUITES:-lint foundation uapi xtls ossl selftest}
+suites=${CTLS_SUITES:-lint foundation uapi xtls ossl rekey selftest}
 logs=$CTLS_TOP/build/check
 rm -rf "$logs"
 mkdir -p "$logs"
@@ -115,6 +115,14 @@ suite_xtls() {
 # OpenSSL's libcrypto decrypting what ctls sends, from the raw TCP stream.
 suite_ossl() {
 	guest_tap "$1" ossl "" "./ossl tls"
+}
+
+# TLS 1.3 KeyUpdate: errors, counters, and bulk transfers both ways with a
+# KeyUpdate every MiB: 256 MiB through send, 64 MiB through splice and
+# sendfile (a plain "./rekey" runs 256 MiB through all three).
+suite_rekey() {
+	guest_tap "$1" rekey "" "./rekey errors && ./rekey bulk send 256 &&
+		./rekey bulk splice 64 && ./rekey bulk sendfile 64"
 }
 
 suite_selftest() {

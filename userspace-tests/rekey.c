@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * TLS 1.3 KeyUpdate (rekey) through the UAPI upstream added in 6.14: a
+ * second TLS_TX / TLS_RX with the same version and cipher installs a new
+ * key; a received KeyUpdate stops decryption (EKEYEXPIRED, not readable)
+ * until the new RX key is set. Run with ctls loaded as "tls".
+ *
+ * Usage: rekey [errors|bulk MODE MIB]   MODE: send, splice or sendfile
+ * (no argument: errors, then bulk send/splice/sendfile of 256 MiB).
+ * Bulk: both directions at once, a KeyUpdate every MiB in each, every byte
+ * checked, keys derived from (direction, generation). Prints TAP.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/tls.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net.h"
+#include "tap.h"
+
+#ifndef SOL_TLS
+#define SOL_TLS 282
+#endif
+#ifndef TLS_1_3_VERSION
+#define TLS_1_3_VERSION 0x0304
+#endif
+
+#define MIB (1u << 20)
+#define REC_HANDSHAKE 22
+
+/* key_update, length 1, update_not_requested (RFC 8446 4.6.3) */
+static const unsigned char key_update[] = { 0x18, 0x00, 0x00, 0x01, 0x00 };
+
+static void gcm_key(struct tls12_crypto_info_aes_gcm_128 *k, int version,
+		    int dir, int gen)
+{
+	memset(k, 0, sizeof(*k));
+	k->info.version = version;
+	k->info.cipher_type = TLS_CIPHER_AES_GCM_128;
+	memset(k->key, 0x10 + dir * 0x40 + gen, sizeof(k->key));
+	memset(k->iv, 0x20 + dir * 0x40 + gen, sizeof(k->iv));
+	memset(k->salt, 0x30 + dir, sizeof(k->salt));
+}
+
+static int set_key(int fd, int opt, int version, int dir, int gen)
+{
+	struct tls12_crypto_info_aes_gcm_128 k;
+
+	gcm_key(&k, version, dir, gen);
+	return setsockopt(fd, SOL_TLS, opt, &k, sizeof(k));
+}
+
+static long stat_of(const char *name)
+{
+	FILE *f = fopen("/proc/net/tls_stat", "r");
+	char n[64];
+	long v = -1, x;
+
+	while (f && fscanf(f, "%63s %ld", n, &x) == 2)
+		if (!strcmp(n, name))
+			v = x;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* A loopback pair, "tls" on both ends, keys of generation 0 both ways. */
+static void pair(int version, int *a, int *b)
+{
+	tcp_pair(AF_INET, a, b);
+	if (setsockopt(*a, IPPROTO_TCP, TCP_ULP, "tls", 3) ||
+	    setsockopt(*b, IPPROTO_TCP, TCP_ULP, "tls", 3) ||
+	    set_key(*a, TLS_TX, version, 0, 0) ||
+	    set_key(*b, TLS_RX, version, 0, 0) ||
+	    set_key(*b, TLS_TX, version, 1, 0) ||
+	    set_key(*a, TLS_RX, version, 1, 0)) {
+		perror("tls pair");
+		exit(2);
+	}
+}
+
+static ssize_t send_type(int fd, unsigned char type, const void *buf,
+			 size_t len)
+{
+	char cbuf[CMSG_SPACE(1)] = {};
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+	c->cmsg_level = SOL_TLS;
+	c->cmsg_type = TLS_SET_RECORD_TYPE;
+	c->cmsg_len = CMSG_LEN(1);
+	*CMSG_DATA(c) = type;
+	return sendmsg(fd, &msg, 0);
+}
+
+/* recvmsg with room for the record type; *type is 0 if none came. */
+static ssize_t recv_type(int fd, void *buf, size_t len, int flags,
+			 unsigned char *type)
+{
+	char cbuf[CMSG_SPACE(1)] = {};
+	struct iovec iov = { buf, len };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c;
+	ssize_t n = recvmsg(fd, &msg, flags);
+
+	*type = 0;
+	c = CMSG_FIRSTHDR(&msg);
+	if (n >= 0 && c && c->cmsg_level == SOL_TLS &&
+	    c->cmsg_type == TLS_GET_RECORD_TYPE)
+		*type = *CMSG_DATA(c);
+	return n;
+}
+
+static int readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 200) == 1 && (p.revents & POLLIN);
+}
+
+/* ---- errors ------------------------------------------------------------ */
+
+static void test_tls12(void)
+{
+	int a, b;
+
+	pair(TLS_1_2_VERSION, &a, &b);
+	tap_errno(set_key(a, TLS_TX, TLS_1_2_VERSION, 0, 1), EBUSY,
+		  "TLS 1.2: TLS_TX again");
+	tap_errno(set_key(b, TLS_RX, TLS_1_2_VERSION, 0, 1), EBUSY,
+		  "TLS 1.2: TLS_RX again");
+	close(a);
+	close(b);
+}
+
+static void test_bad_updates(void)
+{
+	struct tls12_crypto_info_aes_gcm_256 k256 = {};
+	struct tls12_crypto_info_aes_gcm_128 k;
+	long err0 = stat_of("TlsTxRekeyError");
+	long rerr0 = stat_of("TlsRxRekeyError");
+	char buf[64];
+	int a, b;
+
+	pair(TLS_1_3_VERSION, &a, &b);
+	tap_errno(set_key(a, TLS_TX, TLS_1_2_VERSION, 0, 1), EINVAL,
+		  "TLS 1.3 rekey to TLS 1.2 (TX)");
+	tap_errno(set_key(b, TLS_RX, TLS_1_2_VERSION, 0, 1), EINVAL,
+		  "TLS 1.3 rekey to TLS 1.2 (RX)");
+	k256.info.version = TLS_1_3_VERSION;
+	k256.info.cipher_type = TLS_CIPHER_AES_GCM_256;
+	tap_errno(setsockopt(a, SOL_TLS, TLS_TX, &k256, sizeof(k256)), EINVAL,
+		  "rekey to another cipher");
+	gcm_key(&k, TLS_1_3_VERSION, 0, 1);
+	tap_errno(setsockopt(a, SOL_TLS, TLS_TX, &k, sizeof(k) - 1), EINVAL,
+		  "rekey with a short key struct");
+	tap_errno(setsockopt(a, SOL_TLS, TLS_TX, &k, sizeof(k) + 1), EINVAL,
+		  "rekey with a long key struct");
+	tap_errno(setsockopt(a, SOL_TLS, TLS_TX, (void *)8, sizeof(k)), EFAULT,
+		  "rekey with an unreadable key");
+	tap_check(stat_of("TlsTxRekeyError") - err0 == 5 &&
+		  stat_of("TlsRxRekeyError") - rerr0 == 1,
+		  "TlsTxRekeyError +5, TlsRxRekeyError +1 (got +%ld, +%ld)",
+		  stat_of("TlsTxRekeyError") - err0,
+		  stat_of("TlsRxRekeyError") - rerr0);
+	/* The failed updates changed nothing: the old keys still work. */
+	tap_check(send(a, "ping", 4, 0) == 4 && recv(b, buf, 4, 0) == 4 &&
+		  !memcmp(buf, "ping", 4), "old keys still in use");
+	close(a);
+	close(b);
+}
+
+/* Receiver side of one KeyUpdate: EIO without cmsg, then the message. */
+static void expect_key_update(int fd, const char *what)
+{
+	unsigned char type;
+	char buf[64];
+	ssize_t n;
+
+	n = recv(fd, buf, sizeof(buf), 0);
+	tap_check(n < 0 && errno == EIO, "%s: KeyUpdate without cmsg room: EIO",
+		  what);
+	n = recv_type(fd, buf, sizeof(buf), 0, &type);
+	tap_check(n == sizeof(key_update) && type == REC_HANDSHAKE &&
+		  !memcmp(buf, key_update, n),
+		  "%s: KeyUpdate read (%zd bytes, type %d)", what, n, type);
+}
+
+static void test_two_updates(void)
+{
+	long got0 = stat_of("TlsRxRekeyReceived");
+	long ok0 = stat_of("TlsRxRekeyOk"), tok0 = stat_of("TlsTxRekeyOk");
+	char buf[64];
+	int a, b;
+
+	pair(TLS_1_3_VERSION, &a, &b);
+	/* Two KeyUpdates in a row, then data under generation 2. */
+	send_type(a, REC_HANDSHAKE, key_update, sizeof(key_update));
+	set_key(a, TLS_TX, TLS_1_3_VERSION, 0, 1);
+	send_type(a, REC_HANDSHAKE, key_update, sizeof(key_update));
+	set_key(a, TLS_TX, TLS_1_3_VERSION, 0, 2);
+	tap_check(send(a, "after", 5, 0) == 5, "sent under generation 2");
+
+	expect_key_update(b, "first");
+	tap_errno(recv(b, buf, sizeof(buf), 0), EKEYEXPIRED,
+		  "blocking read before the new key");
+	tap_errno(recv(b, buf, sizeof(buf), MSG_DONTWAIT), EKEYEXPIRED,
+		  "non-blocking read before the new key");
+	tap_check(!readable(b), "not readable before the new key");
+	tap_check(set_key(b, TLS_RX, TLS_1_3_VERSION, 0, 1) == 0,
+		  "RX key, generation 1");
+	tap_check(readable(b), "readable after it");
+	expect_key_update(b, "second (arrived before the first new key)");
+	tap_errno(recv(b, buf, sizeof(buf), 0), EKEYEXPIRED,
+		  "read before the second new key");
+	tap_check(set_key(b, TLS_RX, TLS_1_3_VERSION, 0, 2) == 0,
+		  "RX key, generation 2");
+	tap_check(recv(b, buf, sizeof(buf), 0) == 5 &&
+		  !memcmp(buf, "after", 5), "data after both updates");
+	tap_check(stat_of("TlsRxRekeyReceived") - got0 == 2 &&
+		  stat_of("TlsRxRekeyOk") - ok0 == 2 &&
+		  stat_of("TlsTxRekeyOk") - tok0 == 2,
+		  "counters: 2 received, 2 RX ok, 2 TX ok");
+	close(a);
+	close(b);
+}
+
+/* A KeyUpdate with data queued behind it, read through MSG_PEEK first. */
+static void test_peek(void)
+{
+	unsigned char type;
+	char buf[64];
+	int a, b;
+
+	pair(TLS_1_3_VERSION, &a, &b);
+	send(a, "before", 6, 0);
+	send_type(a, REC_HANDSHAKE, key_update, sizeof(key_update));
+	set_key(a, TLS_TX, TLS_1_3_VERSION, 0, 1);
+	send(a, "after", 5, 0);
+	tap_check(recv(b, buf, sizeof(buf), MSG_PEEK) == 6,
+		  "peek stops at the KeyUpdate");
+	tap_check(recv_type(b, buf, sizeof(buf), MSG_PEEK, &type) == 6 &&
+		  type == 23, "peek again: the data record");
+	tap_check(recv(b, buf, sizeof(buf), 0) == 6, "read the data");
+	tap_check(recv_type(b, buf, sizeof(buf), MSG_PEEK, &type) ==
+		  sizeof(key_update) && type == REC_HANDSHAKE,
+		  "peek the KeyUpdate");
+	tap_check(recv_type(b, buf, sizeof(buf), 0, &type) ==
+		  sizeof(key_update) && type == REC_HANDSHAKE,
+		  "read the KeyUpdate");
+	tap_errno(recv(b, buf, sizeof(buf), MSG_PEEK), EKEYEXPIRED,
+		  "peek before the new key");
+	set_key(b, TLS_RX, TLS_1_3_VERSION, 0, 1);
+	tap_check(recv(b, buf, sizeof(buf), 0) == 5 &&
+		  !memcmp(buf, "after", 5), "data after the update");
+	close(a);
+	close(b);
+}
+
+/* An RX key may also be replaced without a KeyUpdate (selftest rekey_rx). */
+static void test_plain_replace(void)
+{
+	char buf[8];
+	int a, b;
+
+	pair(TLS_1_3_VERSION, &a, &b);
+	tap_check(set_key(b, TLS_RX, TLS_1_3_VERSION, 0, 5) == 0 &&
+		  set_key(a, TLS_TX, TLS_1_3_VERSION, 0, 5) == 0,
+		  "keys replaced without a KeyUpdate");
+	tap_check(send(a, "x", 1, 0) == 1 && recv(b, buf, 1, 0) == 1 &&
+		  buf[0] == 'x', "data under the replaced keys");
+	close(a);
+	close(b);
+}
+
+/* ---- bulk -------------------------------------------------------------- */
+
+enum mode { SEND, SPLICE, SENDFILE };
+
+struct side {
+	int fd, dir;		/* dir: which key family this fd sends with */
+	enum mode mode;
+	size_t total;
+	size_t got;
+	int updates, bad, err;
+};
+
+static unsigned char pattern(size_t i)
+{
+	i %= MIB;
+	return (i * 7 + (i >> 11)) & 0xff;
+}
+
+static unsigned char *chunk;	/* one MiB of pattern */
+
+static int send_chunk(struct side *s, int file)
+{
+	size_t off = 0;
+	off_t foff = 0;
+	int p[2];
+
+	if (s->mode == SENDFILE)
+		return sendfile(s->fd, file, &foff, MIB) == MIB ? 0 : -1;
+	if (s->mode == SEND) {
+		while (off < MIB) {
+			ssize_t n = send(s->fd, chunk + off, MIB - off, 0);
+
+			if (n <= 0)
+				return -1;
+			off += n;
+		}
+		return 0;
+	}
+	if (pipe(p))
+		return -1;
+	while (off < MIB) {
+		struct iovec iov = { chunk + off, MIB - off };
+		ssize_t n = vmsplice(p[1], &iov, 1, 0);
+
+		if (n <= 0 || splice(p[0], NULL, s->fd, NULL, n, 0) != n)
+			break;
+		off += n;
+	}
+	close(p[0]);
+	close(p[1]);
+	return off == MIB ? 0 : -1;
+}
+
+static void *sender(void *arg)
+{
+	struct side *s = arg;
+	int file = -1, gen;
+
+	if (s->mode == SENDFILE) {
+		file = memfd_create("chunk", 0);
+		if (file < 0 || write(file, chunk, MIB) != MIB)
+			s->err = errno;
+	}
+	for (gen = 0; !s->err && (size_t)gen * MIB < s->total; gen++) {
+		if (send_chunk(s, file) ||
+		    send_type(s->fd, REC_HANDSHAKE, key_update,
+			      sizeof(key_update)) != sizeof(key_update) ||
+		    set_key(s->fd, TLS_TX, TLS_1_3_VERSION, s->dir, gen + 1))
+			s->err = errno ? errno : EIO;
+	}
+	if (file >= 0)
+		close(file);
+	return NULL;
+}
+
+static void check_bytes(struct side *s, const unsigned char *buf, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		s->bad += buf[i] != pattern(s->got + i);
+	s->got += n;
+}
+
+/* Data through a pipe (splice_read); a control record says EINVAL. */
+static ssize_t splice_in(struct side *s, int p[2], unsigned char *buf)
+{
+	ssize_t n = splice(s->fd, NULL, p[1], NULL, 65536, 0);
+
+	if (n > 0 && read(p[0], buf, n) != n)
+		return -1;
+	return n;
+}
+
+static void *receiver(void *arg)
+{
+	static __thread unsigned char buf[65536];
+	struct side *s = arg;
+	unsigned char type;
+	int p[2];
+
+	if (pipe(p))
+		s->err = errno;
+	while (!s->err && s->updates * (size_t)MIB < s->total) {
+		ssize_t n = -1;
+
+		if (s->mode == SPLICE)
+			n = splice_in(s, p, buf);
+		if (n > 0) {
+			check_bytes(s, buf, n);
+			continue;
+		}
+		n = recv_type(s->fd, buf, sizeof(buf), 0, &type);
+		if (n <= 0) {
+			s->err = n ? errno : EPIPE;
+			break;
+		}
+		if (type != REC_HANDSHAKE) {
+			check_bytes(s, buf, n);
+			continue;
+		}
+		s->updates++;
+		if (s->got != (size_t)s->updates * MIB ||
+		    set_key(s->fd, TLS_RX, TLS_1_3_VERSION, 1 - s->dir,
+			    s->updates))
+			s->err = errno ? errno : EPROTO;
+	}
+	close(p[0]);
+	close(p[1]);
+	return NULL;
+}
+
+static void test_bulk(enum mode mode, size_t mib)
+{
+	static const char * const names[] = { "send", "splice", "sendfile" };
+	struct side tx[2], rx[2];
+	pthread_t t[4];
+	int a, b, i;
+
+	pair(TLS_1_3_VERSION, &a, &b);
+	tx[0] = (struct side){ .fd = a, .dir = 0, .mode = mode };
+	tx[1] = (struct side){ .fd = b, .dir = 1, .mode = mode };
+	rx[0] = (struct side){ .fd = b, .dir = 1, .mode = mode };
+	rx[1] = (struct side){ .fd = a, .dir = 0, .mode = mode };
+	for (i = 0; i < 2; i++) {
+		tx[i].total = rx[i].total = mib * MIB;
+		pthread_create(&t[i], NULL, sender, &tx[i]);
+		pthread_create(&t[2 + i], NULL, receiver, &rx[i]);
+	}
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	for (i = 0; i < 2; i++)
+		tap_check(!tx[i].err && !rx[i].err && !rx[i].bad &&
+			  rx[i].got == mib * MIB && rx[i].updates == (int)mib,
+			  "%s, %zu MiB %s with a KeyUpdate every MiB: got %zu, "
+			  "%d updates, %d bad bytes, errors %s/%s",
+			  names[mode], mib, i ? "b->a" : "a->b", rx[i].got,
+			  rx[i].updates, rx[i].bad, strerrorname_np(tx[i].err),
+			  strerrorname_np(rx[i].err));
+	close(a);
+	close(b);
+}
+
+static void bulk(const char *mode, size_t mib)
+{
+	size_t i;
+
+	chunk = malloc(MIB);
+	for (i = 0; i < MIB; i++)
+		chunk[i] = pattern(i);
+	if (!strcmp(mode, "send"))
+		test_bulk(SEND, mib);
+	else if (!strcmp(mode, "splice"))
+		test_bulk(SPLICE, mib);
+	else
+		test_bulk(SENDFILE, mib);
+}
+
+int main(int argc, char **argv)
+{
+	const char *what = argc > 1 ? argv[1] : "all";
+
+	if (!strcmp(what, "errors") || !strcmp(what, "all")) {
+		test_tls12();
+		test_bad_updates();
+		test_two_updates();
+		test_peek();
+		test_plain_replace();
+	}
+	if (!strcmp(what, "bulk"))
+		bulk(argc > 2 ? argv[2] : "send",
+		     argc > 3 ? strtoul(argv[3], NULL, 0) : 256);
+	if (!strcmp(what, "all")) {
+		bulk("send", 256);
+		bulk("splice", 256);
+		bulk("sendfile", 256);
+	}
+	return tap_done();
+}
