@@ -9,13 +9,15 @@
 #   make check    every test layer on both kernels; ends "N passed, N failed, N skipped"
 #   make lint     checkpatch --strict, backward gotos, sparse
 #   make kunit    KUnit suites (ctls_kunit.ko) in the debug kernel, as TAP
+#   make fuzz     libFuzzer on the record layer for FUZZ_SECONDS (180), as TAP
 #   make baseline recompute stock tls.ko's selftest results for both kernels
 #   make clean
 
 SERIES ?= 6.1 6.12
+FUZZ_SECONDS ?= 180
 TESTS := $(patsubst userspace-tests/%.c,build/tests/%,$(wildcard userspace-tests/*.c))
 
-.PHONY: all modules tests demo check lint kunit baseline clean host-tools
+.PHONY: all modules tests demo check lint kunit fuzz baseline clean host-tools
 
 all: modules
 
@@ -45,6 +47,10 @@ lint: host-tools
 # Builds the debug kernel the first time (a few minutes; cached after).
 kunit: host-tools
 	@bash qemu/kunit.sh
+
+# Userspace only: record.c with ASan and UBSan, no kernel and no QEMU.
+fuzz:
+	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 baseline: host-tools
 	@for s in $(SERIES); do bash userspace-tests/selftest/baseline.sh $$s || exit 1; done

@@ -73,5 +73,7 @@ unsigned int ctls_rec_nonce(const struct ctls_rec_proto *p,
 			    const struct ctls_rec_state *st,
 			    const u8 *explicit_nonce, u8 *nonce);
 int ctls_rec_advance(const struct ctls_rec_proto *p, struct ctls_rec_state *st);
+int ctls_rec_parse_header(const struct ctls_rec_proto *p, const u8 *hdr);
+int ctls_rec_inner_type(const u8 *plain, unsigned int len, u8 *type);
 
 #endif /* _CTLS_RECORD_H */

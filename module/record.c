@@ -109,3 +109,39 @@ int ctls_rec_advance(const struct ctls_rec_proto *p, struct ctls_rec_state *st)
 		ctls_be_increment(st->iv + p->salt_len, p->iv_len);
 	return ctls_be_increment(st->seq, CTLS_REC_SEQ_LEN) ? -EBADMSG : 0;
 }
+
+/*
+ * A received record's header, checked as upstream does and in its order:
+ * longer than the largest record (EMSGSIZE), shorter than the cipher's
+ * overhead (EBADMSG), a legacy version other than 3.3 (EINVAL). The
+ * content type is not checked here: it is authenticated. Returns the
+ * payload length (what follows the header) or -errno.
+ */
+int ctls_rec_parse_header(const struct ctls_rec_proto *p, const u8 *hdr)
+{
+	unsigned int len = hdr[3] << 8 | hdr[4];
+	unsigned int overhead = p->explicit_len + p->tag_len;
+
+	if (len > CTLS_REC_MAX_PLAIN + overhead + p->tls13)
+		return -EMSGSIZE;
+	if (len < overhead)
+		return -EBADMSG;
+	if (hdr[1] != 3 || hdr[2] != 3)
+		return -EINVAL;
+	return len;
+}
+
+/*
+ * TLS 1.3 inner plaintext (RFC 8446 5.4): content, the content type, then
+ * zero padding. Sets *@type and returns the content length, or -EBADMSG
+ * when every byte is zero (no type at all).
+ */
+int ctls_rec_inner_type(const u8 *plain, unsigned int len, u8 *type)
+{
+	while (len && !plain[len - 1])
+		len--;
+	if (!len)
+		return -EBADMSG;
+	*type = plain[len - 1];
+	return len - 1;
+}

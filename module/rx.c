@@ -75,25 +75,6 @@ static int ctls_tcp_peek(struct sock *sk, u32 offset, u8 *buf, u32 len)
 }
 
 /*
- * Upstream's checks of a record header, in its order: too long
- * (EMSGSIZE), shorter than the cipher's overhead (EBADMSG), wrong legacy
- * version (EINVAL). Returns the payload length or -errno.
- */
-static int ctls_rx_check_header(const struct ctls_rec_proto *p, const u8 *hdr)
-{
-	unsigned int len = hdr[3] << 8 | hdr[4];
-	unsigned int overhead = p->explicit_len + p->tag_len;
-
-	if (len > CTLS_REC_MAX_PLAIN + overhead + p->tls13)
-		return -EMSGSIZE;
-	if (len < overhead)
-		return -EBADMSG;
-	if (hdr[1] != 3 || hdr[2] != 3)
-		return -EINVAL;
-	return len;
-}
-
-/*
  * Whether TCP holds a whole record: 1 yes, 0 not yet, -errno when its
  * header is bad. Called under the socket lock (or its spinlock, from
  * data_ready).
@@ -109,7 +90,7 @@ static int ctls_rx_tcp_record(struct sock *sk, struct ctls_context *ctx)
 	if (tcp_inq(sk) < CTLS_REC_HDR_LEN ||
 	    ctls_tcp_peek(sk, 0, hdr, sizeof(hdr)))
 		return 0;
-	len = ctls_rx_check_header(&ctx->rec, hdr);
+	len = ctls_rec_parse_header(&ctx->rec, hdr);
 	if (len < 0)
 		return len;
 	return tcp_inq(sk) >= CTLS_REC_HDR_LEN + len;
@@ -207,7 +188,7 @@ static int ctls_rx_stage(struct sock *sk, struct ctls_context *ctx)
 	if (!rx->stage) {
 		if (ctls_tcp_peek(sk, 0, hdr, sizeof(hdr)))
 			return 0;
-		len = ctls_rx_check_header(&ctx->rec, hdr);
+		len = ctls_rec_parse_header(&ctx->rec, hdr);
 		if (len < 0)
 			return len;
 		rx->stage = kmalloc(struct_size(rx->stage, data, len),
@@ -264,14 +245,15 @@ static int ctls_rx_wait(struct sock *sk, struct ctls_context *ctx, long *timeo)
 	}
 }
 
-/* TLS 1.3: the content type is the last non-zero byte (RFC 8446 5.4). */
+/* TLS 1.3: the content type is inside, after the content. */
 static int ctls_rx_inner_type(struct ctls_rx_rec *r)
 {
-	while (r->end > r->off && !r->data[r->end - 1])
-		r->end--;
-	if (r->end == r->off)
-		return -EBADMSG;
-	r->type = r->data[--r->end];
+	int len = ctls_rec_inner_type(r->data + r->off, r->end - r->off,
+				      &r->type);
+
+	if (len < 0)
+		return len;
+	r->end = r->off + len;
 	return 0;
 }
 
@@ -380,7 +362,7 @@ static int ctls_rx_take(struct sock *sk, struct ctls_context *ctx)
 		return ctls_rx_take_staged(sk, ctx);
 	if (ctls_tcp_peek(sk, 0, hdr, sizeof(hdr)))
 		return -EAGAIN;
-	len = ctls_rx_check_header(&ctx->rec, hdr);
+	len = ctls_rec_parse_header(&ctx->rec, hdr);
 	if (len < 0)
 		return len;
 	r = kmalloc(struct_size(r, data, len), sk->sk_allocation);

@@ -11,7 +11,7 @@ set -uo pipefail
 cd "$CTLS_TOP" || exit 1
 
 series=${SERIES:-6.1 6.12}
-suites=${CTLS_SUITES:-lint foundation uapi xtls ossl rekey selftest}
+suites=${CTLS_SUITES:-lint fuzz foundation uapi xtls ossl rekey selftest}
 logs=$CTLS_TOP/build/check
 rm -rf "$logs"
 mkdir -p "$logs"
@@ -42,6 +42,15 @@ suite_lint() {
 	local rc=$?
 	cat "$logs/lint.tap"
 	count_tap lint "$logs/lint.tap" $rc
+}
+
+# The record layer under libFuzzer, ASan and UBSan: a short smoke run
+# (make fuzz runs longer).
+suite_fuzz() {
+	bash scripts/fuzz.sh "${CTLS_FUZZ_SECONDS:-30}" >"$logs/fuzz.tap" 2>&1
+	local rc=$?
+	grep -aE '^(not )?ok' "$logs/fuzz.tap"
+	count_tap fuzz "$logs/fuzz.tap" $rc
 }
 
 suite_foundation() {
@@ -150,8 +159,8 @@ suite_selftest() {
 
 start=$(date +%s)
 for suite in $suites; do
-	if [ "$suite" = lint ]; then
-		suite_lint
+	if [ "$suite" = lint ] || [ "$suite" = fuzz ]; then
+		"suite_$suite"
 		continue
 	fi
 	for s in $series; do
