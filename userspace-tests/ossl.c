@@ -4,7 +4,9 @@
  * receiving end is plain TCP, and this program frames the records, builds
  * nonce and additional data from RFC 5246/5288/7905/8446 itself (it shares
  * no code with ctls), decrypts with EVP and compares every byte and record
- * type. Usage: ossl [TX_ULP]. Prints TAP.
+ * type. Usage: ossl [ULP [rekey]]: with "rekey", TLS 1.3 KeyUpdates both ways
+ * too (OpenSSL following ctls's new TX keys; ctls reading records OpenSSL
+ * sealed under successive keys). Prints TAP.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -232,6 +234,208 @@ out:
 	free(src);
 }
 
+/* ---- TLS 1.3 KeyUpdate, both ways ------------------------------------ */
+
+#define HANDSHAKE 22
+static const unsigned char key_update[] = { 0x18, 0x00, 0x00, 0x01, 0x00 };
+
+/* Keys of generation @gen; the sequence number starts at 0 (RFC 8446 5.3). */
+static void gen_keys(struct keys *k, int gen)
+{
+	int i;
+
+	for (i = 0; i < 32; i++)
+		k->key[i] = 0x61 + 7 * gen + i;
+	for (i = 0; i < 12; i++)
+		k->iv[i] = 0x90 + 3 * gen + i;
+	for (i = 0; i < 4; i++)
+		k->salt[i] = 0x20 + gen + i;
+	memset(k->seq, 0, 8);
+}
+
+/* As set_tx(), for either direction, of a socket that has the ULP. */
+static int set_key(int fd, int opt, const struct cipher *c,
+		   const struct keys *k)
+{
+	unsigned char buf[64] = {};
+	struct tls_crypto_info *ci = (void *)buf;
+	size_t off = sizeof(*ci);
+
+	ci->version = TLS_1_3_VERSION;
+	ci->cipher_type = c->type;
+	memcpy(buf + off, k->iv, c->iv_len);
+	off += c->iv_len;
+	memcpy(buf + off, k->key, c->key_len);
+	off += c->key_len;
+	memcpy(buf + off, k->salt, c->salt_len);
+	off += c->salt_len;
+	memcpy(buf + off, k->seq, 8);
+	off += 8;
+	return setsockopt(fd, SOL_TLS, opt, buf, off);
+}
+
+static ssize_t send_type(int fd, int type, const void *p, size_t len)
+{
+	char cbuf[CMSG_SPACE(1)] = {};
+	struct iovec iov = { .iov_base = (void *)p, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	cm->cmsg_level = SOL_TLS;
+	cm->cmsg_type = TLS_SET_RECORD_TYPE;
+	cm->cmsg_len = CMSG_LEN(1);
+	*CMSG_DATA(cm) = type;
+	return sendmsg(fd, &msg, 0);
+}
+
+/*
+ * ctls sends GENS generations of data, each closed by a KeyUpdate and a
+ * new TLS_TX; OpenSSL follows the KeyUpdates from the raw stream.
+ */
+#define GENS 4
+#define PER_GEN 40000
+
+static void rekey_tx(const struct cipher *c)
+{
+	static unsigned char out[16384 + 256];
+	unsigned char *src = malloc(PER_GEN);
+	size_t got = 0, want = (size_t)GENS * PER_GEN;
+	int tx, rx, g, n, type, bad = 0, updates = 0;
+	uint64_t seq = 0;
+	struct keys k;
+
+	for (n = 0; n < PER_GEN; n++)
+		src[n] = pattern(n);
+	tcp_pair(AF_INET, &tx, &rx);
+	gen_keys(&k, 0);
+	if (setsockopt(tx, IPPROTO_TCP, TCP_ULP, ulp, strlen(ulp)) ||
+	    set_key(tx, TLS_TX, c, &k))
+		goto out;
+	for (g = 0; g < GENS; g++) {
+		gen_keys(&k, g + 1);
+		if (send(tx, src, PER_GEN, 0) != PER_GEN ||
+		    send_type(tx, HANDSHAKE, key_update, 5) != 5 ||
+		    set_key(tx, TLS_TX, c, &k))
+			goto out;
+	}
+	close(tx);
+	tx = -1;
+	gen_keys(&k, 0);
+	while ((n = open_record(rx, c, 1, &k, seq++, out, &type)) >= 0) {
+		if (type == HANDSHAKE && n == 5 && !memcmp(out, key_update, 5)) {
+			gen_keys(&k, ++updates);
+			seq = 0;
+			continue;
+		}
+		for (g = 0; g < n; g++)
+			bad += out[g] != pattern((got + g) % PER_GEN);
+		got += n;
+	}
+out:
+	tap_check(got == want && !bad && updates == GENS,
+		  "%s TLS 1.3 rekey, ctls TX: OpenSSL decrypted %zu bytes across %d KeyUpdates",
+		  c->name, got, updates);
+	if (tx >= 0)
+		close(tx);
+	close(rx);
+	free(src);
+}
+
+/* Seal one TLS 1.3 record with OpenSSL and write it to @fd. */
+static int seal_record(int fd, const struct cipher *c, const struct keys *k,
+		       uint64_t seq, int type, const unsigned char *p,
+		       int len)
+{
+	static unsigned char rec[5 + 16384 + 1 + 16];
+	unsigned char nonce[12];
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	int n, ok, i, ct = len + 1;
+
+	memcpy(nonce, k->salt, c->salt_len);
+	memcpy(nonce + c->salt_len, k->iv, 12 - c->salt_len);
+	for (i = 0; i < 8; i++)
+		nonce[4 + i] ^= seq >> (56 - 8 * i);
+	rec[0] = 23;
+	rec[1] = 3;
+	rec[2] = 3;
+	rec[3] = (ct + 16) >> 8;
+	rec[4] = ct + 16;
+	memcpy(rec + 5, p, len);
+	rec[5 + len] = type;
+	ok = EVP_EncryptInit_ex(ctx, c->evp(), NULL, NULL, NULL) == 1 &&
+	     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL) == 1 &&
+	     EVP_EncryptInit_ex(ctx, NULL, NULL, k->key, nonce) == 1 &&
+	     EVP_EncryptUpdate(ctx, NULL, &n, rec, 5) == 1 &&
+	     EVP_EncryptUpdate(ctx, rec + 5, &n, rec + 5, ct) == 1 &&
+	     EVP_EncryptFinal_ex(ctx, rec + 5 + n, &n) == 1 &&
+	     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16,
+				 rec + 5 + ct) == 1;
+	EVP_CIPHER_CTX_free(ctx);
+	if (!ok)
+		return -1;
+	return send(fd, rec, 5 + ct + 16, 0) == 5 + ct + 16 ? 0 : -1;
+}
+
+/* recvmsg with room for the record type. */
+static ssize_t recv_type(int fd, unsigned char *p, size_t len, int *type)
+{
+	char cbuf[CMSG_SPACE(1)] = {};
+	struct iovec iov = { .iov_base = p, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	ssize_t n = recvmsg(fd, &msg, 0);
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	*type = n >= 0 && cm ? *CMSG_DATA(cm) : 0;
+	return n;
+}
+
+/*
+ * OpenSSL seals GENS generations of 1000-byte records, each closed by a
+ * KeyUpdate under the old key; ctls reads them, setting TLS_RX at every
+ * KeyUpdate it is handed.
+ */
+static void rekey_rx(const struct cipher *c)
+{
+	unsigned char src[1000], buf[4096];
+	size_t got = 0, want = (size_t)GENS * 10 * sizeof(src);
+	int tx, rx, g, r, type, bad = 0, updates = 0;
+	struct keys k;
+	ssize_t n;
+
+	for (r = 0; r < (int)sizeof(src); r++)
+		src[r] = pattern(r);
+	tcp_pair(AF_INET, &tx, &rx);
+	gen_keys(&k, 0);
+	if (setsockopt(rx, IPPROTO_TCP, TCP_ULP, ulp, strlen(ulp)) ||
+	    set_key(rx, TLS_RX, c, &k))
+		goto out;
+	for (g = 0; g < GENS; g++) {
+		gen_keys(&k, g);
+		for (r = 0; r < 10; r++)
+			seal_record(tx, c, &k, r, 23, src, sizeof(src));
+		seal_record(tx, c, &k, r, HANDSHAKE, key_update, 5);
+	}
+	close(tx);
+	while ((n = recv_type(rx, buf, sizeof(buf), &type)) > 0) {
+		if (type == HANDSHAKE) {
+			gen_keys(&k, ++updates);
+			if (set_key(rx, TLS_RX, c, &k))
+				break;
+			continue;
+		}
+		for (r = 0; r < n; r++)
+			bad += buf[r] != pattern((got + r) % sizeof(src));
+		got += n;
+	}
+out:
+	tap_check(got == want && !bad && updates == GENS,
+		  "%s TLS 1.3 rekey, ctls RX: %zu bytes sealed by OpenSSL read across %d KeyUpdates",
+		  c->name, got, updates);
+	close(rx);
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int i;
@@ -242,6 +446,13 @@ int main(int argc, char **argv)
 		run(&ciphers[i], TLS_1_2_VERSION, 100000, 7777);
 		run(&ciphers[i], TLS_1_3_VERSION, 100000, 7777);
 		run(&ciphers[i], TLS_1_3_VERSION, 16384, 16384);
+	}
+	/* Stock 6.1 and 6.12 have no rekey: ctls only ("rekey" argument). */
+	for (i = 0; argc > 2 && i < sizeof(ciphers) / sizeof(ciphers[0]); i++) {
+		if (ciphers[i].ccm)
+			continue;
+		rekey_tx(&ciphers[i]);
+		rekey_rx(&ciphers[i]);
 	}
 	return tap_done();
 }

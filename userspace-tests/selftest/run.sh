@@ -42,7 +42,10 @@ awk '!/^#/ && !/^---/' "$work/list" | cut -c22-47 | tr -d ' ' | grep . |
 	sort -u >"$work/variants"
 # CTLS_SELFTEST_ONLY="fixture.variant.test ..." runs just those cases, in
 # one guest (the retry of cases that failed under load).
-if [ -n "${CTLS_SELFTEST_ONLY:-}" ]; then
+# CTLS_SELFTEST_ARGS="harness filters" runs one guest with those filters.
+if [ -n "${CTLS_SELFTEST_ARGS:-}" ]; then
+	echo "$CTLS_SELFTEST_ARGS" >"$work/shards"
+elif [ -n "${CTLS_SELFTEST_ONLY:-}" ]; then
 	printf -- '-r %s ' $CTLS_SELFTEST_ONLY >"$work/shards"
 	echo >>"$work/shards"
 else
