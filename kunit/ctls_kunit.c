@@ -18,6 +18,12 @@
  *   from the RFCs' text itself; it re-derives the RFC 8448 records as a
  *   check of that construction.
  *
+ * Received headers and TLS 1.3 inner plaintext are checked at their
+ * boundaries, and the AEADs ctls asks for are checked alone, under ctls's
+ * names and the generic drivers', against published vectors: test cases 4
+ * and 16 of the GCM specification (McGrew and Viega, as used by NIST's
+ * GCMVS) and RFC 8439 section 2.8.2 (ChaCha20-Poly1305).
+ *
  * The record layer's source is compiled into this module (the #include
  * below) rather than exported from ctls.ko: the tests then need neither
  * ctls.ko loaded (which would take the "tls" ULP name in the guest) nor
@@ -437,6 +443,105 @@ static void ctls_rec_test_advance_implicit(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ctls_test_get_seq(&st), 2);
 }
 
+/* ---- received headers and TLS 1.3 inner plaintext -------------------- */
+
+/*
+ * A received header against the largest and smallest payload of its
+ * cipher: 2^14 bytes of content plus the overhead (8-byte explicit nonce
+ * and 16-byte tag for TLS 1.2 AES-GCM, the tag alone for ChaCha20-Poly1305,
+ * the tag and the inner type byte for TLS 1.3), and the overhead alone. The
+ * errors come in upstream's order: too long, too short, bad version. The
+ * content type is authenticated later, so any value passes here.
+ */
+struct ctls_hdr_vec {
+	const char *name;
+	const struct ctls_rec_proto *p;
+	u8 hdr[CTLS_REC_HDR_LEN];
+	int want;			/* payload length or -errno */
+};
+
+static const struct ctls_hdr_vec ctls_hdr_vecs[] = {
+	/* TLS 1.2 AES-GCM-128: 24..16408 (0x4018) */
+	{ "gcm12_max", &ctls_gcm12, { 0x17, 3, 3, 0x40, 0x18 }, 0x4018 },
+	{ "gcm12_max_plus_1", &ctls_gcm12, { 0x17, 3, 3, 0x40, 0x19 }, -EMSGSIZE },
+	{ "gcm12_ffff", &ctls_gcm12, { 0x17, 3, 3, 0xff, 0xff }, -EMSGSIZE },
+	{ "gcm12_overhead", &ctls_gcm12, { 0x15, 3, 3, 0x00, 0x18 }, 24 },
+	{ "gcm12_overhead_minus_1", &ctls_gcm12, { 0x15, 3, 3, 0x00, 0x17 }, -EBADMSG },
+	{ "gcm12_zero", &ctls_gcm12, { 0x17, 3, 3, 0x00, 0x00 }, -EBADMSG },
+	/* TLS 1.3 AES-GCM-128: 16..16401 (0x4011), the type byte counted */
+	{ "gcm13_max", &ctls_gcm13, { 0x17, 3, 3, 0x40, 0x11 }, 0x4011 },
+	{ "gcm13_max_plus_1", &ctls_gcm13, { 0x17, 3, 3, 0x40, 0x12 }, -EMSGSIZE },
+	{ "gcm13_ffff", &ctls_gcm13, { 0x17, 3, 3, 0xff, 0xff }, -EMSGSIZE },
+	{ "gcm13_overhead", &ctls_gcm13, { 0x17, 3, 3, 0x00, 0x10 }, 16 },
+	{ "gcm13_overhead_minus_1", &ctls_gcm13, { 0x17, 3, 3, 0x00, 0x0f }, -EBADMSG },
+	{ "gcm13_zero", &ctls_gcm13, { 0x17, 3, 3, 0x00, 0x00 }, -EBADMSG },
+	/* TLS 1.2 ChaCha20-Poly1305: 16..16400 (0x4010), no explicit nonce */
+	{ "chacha12_max", &ctls_chacha12, { 0x16, 3, 3, 0x40, 0x10 }, 0x4010 },
+	{ "chacha12_max_plus_1", &ctls_chacha12, { 0x16, 3, 3, 0x40, 0x11 }, -EMSGSIZE },
+	{ "chacha12_ffff", &ctls_chacha12, { 0x17, 3, 3, 0xff, 0xff }, -EMSGSIZE },
+	{ "chacha12_overhead", &ctls_chacha12, { 0x17, 3, 3, 0x00, 0x10 }, 16 },
+	{ "chacha12_overhead_minus_1", &ctls_chacha12, { 0x17, 3, 3, 0x00, 0x0f }, -EBADMSG },
+	{ "chacha12_zero", &ctls_chacha12, { 0x17, 3, 3, 0x00, 0x00 }, -EBADMSG },
+	/* legacy_record_version is 3.3 in both versions (RFC 8446 5.1) */
+	{ "version_3_1", &ctls_gcm12, { 0x17, 3, 1, 0x01, 0x00 }, -EINVAL },
+	{ "version_2_3", &ctls_gcm13, { 0x17, 2, 3, 0x01, 0x00 }, -EINVAL },
+	{ "version_3_4", &ctls_chacha12, { 0x17, 3, 4, 0x01, 0x00 }, -EINVAL },
+	/* the length is checked before the version */
+	{ "too_long_bad_version", &ctls_gcm12, { 0x17, 3, 1, 0x40, 0x19 }, -EMSGSIZE },
+	{ "too_short_bad_version", &ctls_gcm13, { 0x17, 2, 3, 0x00, 0x0f }, -EBADMSG },
+	/* the content type is not looked at */
+	{ "type_0", &ctls_gcm12, { 0x00, 3, 3, 0x01, 0x00 }, 0x100 },
+	{ "type_ff", &ctls_gcm13, { 0xff, 3, 3, 0x01, 0x00 }, 0x100 },
+};
+
+KUNIT_ARRAY_PARAM_DESC(ctls_hdr, ctls_hdr_vecs, name);
+
+static void ctls_rec_test_parse_header(struct kunit *test)
+{
+	const struct ctls_hdr_vec *v = test->param_value;
+
+	KUNIT_EXPECT_EQ(test, ctls_rec_parse_header(v->p, v->hdr), v->want);
+}
+
+/*
+ * RFC 8446 5.4: content, the type, then zeros. The bytes are copied into
+ * an allocation of exactly @len bytes, so that KASAN sees any read outside.
+ */
+struct ctls_inner_vec {
+	const char *name;
+	u8 plain[8];
+	unsigned int len;
+	int want;			/* content length or -errno */
+	u8 type;
+};
+
+static const struct ctls_inner_vec ctls_inner_vecs[] = {
+	{ "content_type", { 'a', 'b', 'c', 23 }, 4, 3, 23 },
+	{ "content_type_padding", { 'a', 'b', 'c', 23, 0, 0, 0 }, 7, 3, 23 },
+	{ "type_only", { 22 }, 1, 0, 22 },
+	{ "type_only_padding", { 21, 0, 0, 0, 0, 0, 0, 0 }, 8, 0, 21 },
+	{ "content_zeros_type_padding", { 'a', 0, 0, 23, 0, 0 }, 6, 3, 23 },
+	{ "all_zeros", { 0 }, 8, -EBADMSG },
+	{ "one_zero", { 0 }, 1, -EBADMSG },
+	{ "empty", { 0 }, 0, -EBADMSG },
+};
+
+KUNIT_ARRAY_PARAM_DESC(ctls_inner, ctls_inner_vecs, name);
+
+static void ctls_rec_test_inner_type(struct kunit *test)
+{
+	const struct ctls_inner_vec *v = test->param_value;
+	u8 *plain, type = 0x5a;
+
+	plain = kunit_kmalloc(test, v->len, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, plain);
+	memcpy(plain, v->plain, v->len);
+	KUNIT_EXPECT_EQ(test, ctls_rec_inner_type(plain, v->len, &type), v->want);
+	if (v->want >= 0)
+		KUNIT_EXPECT_EQ(test, type, v->type);
+	KUNIT_EXPECT_MEMEQ(test, plain, v->plain, v->len);
+}
+
 static struct kunit_case ctls_rec_cases[] = {
 	KUNIT_CASE(ctls_rec_test_sizes),
 	KUNIT_CASE(ctls_rec_test_prepend_tls12),
@@ -455,6 +560,8 @@ static struct kunit_case ctls_rec_cases[] = {
 	KUNIT_CASE(ctls_rec_test_advance_wrap),
 	KUNIT_CASE(ctls_rec_test_advance_explicit),
 	KUNIT_CASE(ctls_rec_test_advance_implicit),
+	KUNIT_CASE_PARAM(ctls_rec_test_parse_header, ctls_hdr_gen_params),
+	KUNIT_CASE_PARAM(ctls_rec_test_inner_type, ctls_inner_gen_params),
 	{}
 };
 
@@ -1020,7 +1127,229 @@ static struct kunit_suite ctls_kat_suite = {
 	.test_cases = ctls_kat_cases,
 };
 
-kunit_test_suites(&ctls_rec_suite, &ctls_kat_suite);
+/* ---- the AEADs alone, against their published vectors ------------------ */
+
+/* One AEAD operation's inputs and outputs, as published. */
+struct ctls_aead_data {
+	const char *key[CTLS_KAT_LINES];
+	const char *nonce[CTLS_KAT_LINES];
+	const char *aad[CTLS_KAT_LINES];
+	const char *plain[CTLS_KAT_LINES];
+	const char *cipher[CTLS_KAT_LINES];
+	const char *tag[CTLS_KAT_LINES];
+};
+
+/*
+ * McGrew and Viega, "The Galois/Counter Mode of Operation (GCM)", appendix
+ * B (the vectors of NIST's GCMVS): test cases 4 and 16 share all but the
+ * key, AES-128 in 4 and AES-256 in 16.
+ */
+#define CTLS_GCM_SPEC_IV	{ "ca fe ba be fa ce db ad de ca f8 88" }
+
+#define CTLS_GCM_SPEC_AAD {						\
+	"fe ed fa ce de ad be ef fe ed fa ce de ad be ef",		\
+	"ab ad da d2",							\
+}
+
+#define CTLS_GCM_SPEC_PLAIN {						\
+	"d9 31 32 25 f8 84 06 e5 a5 59 09 c5 af f5 26 9a",		\
+	"86 a7 a9 53 15 34 f7 da 2e 4c 30 3d 8a 31 8a 72",		\
+	"1c 3c 0c 95 95 68 09 53 2f cf 0e 24 49 a6 b5 25",		\
+	"b1 6a ed f5 aa 0d e6 57 ba 63 7b 39",				\
+}
+
+static const struct ctls_aead_data ctls_gcm_tc4 = {
+	.key = { "fe ff e9 92 86 65 73 1c 6d 6a 8f 94 67 30 83 08" },
+	.nonce = CTLS_GCM_SPEC_IV,
+	.aad = CTLS_GCM_SPEC_AAD,
+	.plain = CTLS_GCM_SPEC_PLAIN,
+	.cipher = {
+		"42 83 1e c2 21 77 74 24 4b 72 21 b7 84 d0 d4 9c",
+		"e3 aa 21 2f 2c 02 a4 e0 35 c1 7e 23 29 ac a1 2e",
+		"21 d5 14 b2 54 66 93 1c 7d 8f 6a 5a ac 84 aa 05",
+		"1b a3 0b 39 6a 0a ac 97 3d 58 e0 91",
+	},
+	.tag = { "5b c9 4f bc 32 21 a5 db 94 fa e9 5a e7 12 1a 47" },
+};
+
+static const struct ctls_aead_data ctls_gcm_tc16 = {
+	.key = {
+		"fe ff e9 92 86 65 73 1c 6d 6a 8f 94 67 30 83 08",
+		"fe ff e9 92 86 65 73 1c 6d 6a 8f 94 67 30 83 08",
+	},
+	.nonce = CTLS_GCM_SPEC_IV,
+	.aad = CTLS_GCM_SPEC_AAD,
+	.plain = CTLS_GCM_SPEC_PLAIN,
+	.cipher = {
+		"52 2d c1 f0 99 56 7d 07 f4 7f 37 a3 2a 84 42 7d",
+		"64 3a 8c dc bf e5 c0 c9 75 98 a2 bd 25 55 d1 aa",
+		"8c b0 8e 48 59 0d bb 3d a7 b0 8b 10 56 82 88 38",
+		"c5 f6 1e 63 93 ba 7a 0a bc c9 f6 62",
+	},
+	.tag = { "76 fc 6e ce 0f 4e 17 68 cd df 88 53 bb 2d 55 1b" },
+};
+
+/*
+ * RFC 8439 2.8.2: "Ladies and Gentlemen of the class of '99: If I could
+ * offer you only one tip for the future, sunscreen would be it."
+ */
+static const struct ctls_aead_data ctls_rfc8439 = {
+	.key = {
+		"80 81 82 83 84 85 86 87 88 89 8a 8b 8c 8d 8e 8f",
+		"90 91 92 93 94 95 96 97 98 99 9a 9b 9c 9d 9e 9f",
+	},
+	.nonce = { "07 00 00 00 40 41 42 43 44 45 46 47" },
+	.aad = { "50 51 52 53 c0 c1 c2 c3 c4 c5 c6 c7" },
+	.plain = {
+		"4c 61 64 69 65 73 20 61 6e 64 20 47 65 6e 74 6c",
+		"65 6d 65 6e 20 6f 66 20 74 68 65 20 63 6c 61 73",
+		"73 20 6f 66 20 27 39 39 3a 20 49 66 20 49 20 63",
+		"6f 75 6c 64 20 6f 66 66 65 72 20 79 6f 75 20 6f",
+		"6e 6c 79 20 6f 6e 65 20 74 69 70 20 66 6f 72 20",
+		"74 68 65 20 66 75 74 75 72 65 2c 20 73 75 6e 73",
+		"63 72 65 65 6e 20 77 6f 75 6c 64 20 62 65 20 69",
+		"74 2e",
+	},
+	.cipher = {
+		"d3 1a 8d 34 64 8e 60 db 7b 86 af bc 53 ef 7e c2",
+		"a4 ad ed 51 29 6e 08 fe a9 e2 b5 a7 36 ee 62 d6",
+		"3d be a4 5e 8c a9 67 12 82 fa fb 69 da 92 72 8b",
+		"1a 71 de 0a 9e 06 0b 29 05 d6 a5 b6 7e cd 3b 36",
+		"92 dd bd 7f 2d 77 8b 8c 98 03 ae e3 28 09 1b 58",
+		"fa b3 24 e4 fa d6 75 94 55 85 80 8b 48 31 d7 bc",
+		"3f f4 de f0 8e 4b 7a 9d e5 76 d2 65 86 ce c6 4b",
+		"61 16",
+	},
+	.tag = { "1a e1 0b 59 4f 09 e2 6a 7e 90 2e cb d0 60 06 91" },
+};
+
+/*
+ * Each vector under the name ctls's cipher table asks for (the kernel picks
+ * its fastest driver: AES-NI, SIMD ChaCha20 and Poly1305 here) and under
+ * the generic C implementations'.
+ */
+struct ctls_aead_kat {
+	const char *name;
+	const char *alg;
+	const struct ctls_aead_data *data;
+};
+
+static const struct ctls_aead_kat ctls_aead_kats[] = {
+	{ "gcm_spec_tc4", "gcm(aes)", &ctls_gcm_tc4 },
+	{ "gcm_spec_tc16", "gcm(aes)", &ctls_gcm_tc16 },
+	{ "rfc8439_2_8_2", "rfc7539(chacha20,poly1305)", &ctls_rfc8439 },
+	{ "gcm_spec_tc4_generic", "gcm_base(ctr(aes-generic),ghash-generic)", &ctls_gcm_tc4 },
+	{ "gcm_spec_tc16_generic", "gcm_base(ctr(aes-generic),ghash-generic)", &ctls_gcm_tc16 },
+	{ "rfc8439_2_8_2_generic", "rfc7539(chacha20-generic,poly1305-generic)", &ctls_rfc8439 },
+};
+
+KUNIT_ARRAY_PARAM_DESC(ctls_aead, ctls_aead_kats, name);
+
+/* A vector in bytes. */
+struct ctls_aead_vec {
+	const char *alg;
+	u8 *key, *nonce, *aad, *plain, *cipher, *tag;
+	unsigned int key_len, nonce_len, aad_len, len, tag_len;
+};
+
+static void ctls_aead_load(struct kunit *test, const struct ctls_aead_kat *k,
+			   struct ctls_aead_vec *v)
+{
+	const struct ctls_aead_data *d = k->data;
+
+	v->alg = k->alg;
+	v->key_len = ctls_kat_bytes(test, d->key, &v->key);
+	v->nonce_len = ctls_kat_bytes(test, d->nonce, &v->nonce);
+	v->aad_len = ctls_kat_bytes(test, d->aad, &v->aad);
+	v->len = ctls_kat_bytes(test, d->plain, &v->plain);
+	KUNIT_ASSERT_EQ(test, ctls_kat_bytes(test, d->cipher, &v->cipher), v->len);
+	v->tag_len = ctls_kat_bytes(test, d->tag, &v->tag);
+	KUNIT_ASSERT_EQ(test, v->tag_len, CTLS_REC_MAX_TAG);
+}
+
+/*
+ * In place, as ctls's tx and rx do it: the additional data in the first
+ * entry of the list, then the text; @len counts the tag when decrypting.
+ */
+static int ctls_aead_crypt(struct kunit *test, const struct ctls_aead_vec *v,
+			   u8 *buf, unsigned int len, bool encrypt)
+{
+	struct aead_request *req = NULL;
+	struct scatterlist sg[2];
+	struct crypto_aead *tfm;
+	DECLARE_CRYPTO_WAIT(wait);
+	u8 iv[CTLS_REC_MAX_NONCE];
+	int err;
+
+	tfm = crypto_alloc_aead(v->alg, 0, 0);
+	if (IS_ERR(tfm))
+		return PTR_ERR(tfm);
+	if (encrypt)
+		kunit_info(test, "%s: %s\n", v->alg, crypto_aead_driver_name(tfm));
+	err = crypto_aead_setkey(tfm, v->key, v->key_len);
+	if (!err)
+		err = crypto_aead_setauthsize(tfm, v->tag_len);
+	if (!err && crypto_aead_ivsize(tfm) != v->nonce_len)
+		err = -EINVAL;
+	if (!err)
+		req = aead_request_alloc(tfm, GFP_KERNEL);
+	if (!req) {
+		crypto_free_aead(tfm);
+		return err ?: -ENOMEM;
+	}
+	memcpy(iv, v->nonce, v->nonce_len);
+	sg_init_table(sg, 2);
+	sg_set_buf(&sg[0], v->aad, v->aad_len);
+	sg_set_buf(&sg[1], buf, len + (encrypt ? v->tag_len : 0));
+	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG, crypto_req_done, &wait);
+	aead_request_set_ad(req, v->aad_len);
+	aead_request_set_crypt(req, sg, sg, len, iv);
+	err = crypto_wait_req(encrypt ? crypto_aead_encrypt(req) : crypto_aead_decrypt(req),
+			      &wait);
+	aead_request_free(req);
+	crypto_free_aead(tfm);
+	return err;
+}
+
+/*
+ * Encrypt to ciphertext || tag, decrypt back, and a flipped bit of the
+ * additional data must then fail authentication.
+ */
+static void ctls_aead_test_vector(struct kunit *test)
+{
+	struct ctls_aead_vec v;
+	u8 *buf;
+
+	ctls_aead_load(test, test->param_value, &v);
+	buf = kunit_kzalloc(test, v.len + v.tag_len, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	memcpy(buf, v.plain, v.len);
+
+	KUNIT_ASSERT_EQ(test, ctls_aead_crypt(test, &v, buf, v.len, true), 0);
+	KUNIT_EXPECT_MEMEQ(test, buf, v.cipher, v.len);
+	KUNIT_EXPECT_MEMEQ(test, buf + v.len, v.tag, v.tag_len);
+
+	KUNIT_ASSERT_EQ(test, ctls_aead_crypt(test, &v, buf, v.len + v.tag_len, false), 0);
+	KUNIT_EXPECT_MEMEQ(test, buf, v.plain, v.len);
+
+	memcpy(buf, v.cipher, v.len);
+	memcpy(buf + v.len, v.tag, v.tag_len);
+	v.aad[0] ^= 0x80;
+	KUNIT_EXPECT_EQ(test, ctls_aead_crypt(test, &v, buf, v.len + v.tag_len, false),
+			-EBADMSG);
+}
+
+static struct kunit_case ctls_aead_cases[] = {
+	KUNIT_CASE_PARAM(ctls_aead_test_vector, ctls_aead_gen_params),
+	{}
+};
+
+static struct kunit_suite ctls_aead_suite = {
+	.name = "ctls_aead",
+	.test_cases = ctls_aead_cases,
+};
+
+kunit_test_suites(&ctls_rec_suite, &ctls_kat_suite, &ctls_aead_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the ctls record layer");
 MODULE_LICENSE("GPL");
