@@ -131,6 +131,7 @@ const struct ctls_rec_state *ctls_rx_rec_state(struct ctls_context *ctx);
 int ctls_rx_rekey(struct sock *sk, struct ctls_context *ctx,
 		  const union ctls_crypto_info *ci);
 void ctls_rx_release(struct sock *sk, struct ctls_context *ctx);
+void ctls_rx_free(struct ctls_context *ctx);
 int ctls_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
 		 int *addr_len);
 bool ctls_sock_is_readable(struct sock *sk);

@@ -20,6 +20,7 @@
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/splice.h>
+#include <linux/workqueue.h>
 #include <crypto/aead.h>
 #include <net/sock.h>
 #include <net/tcp.h>
@@ -36,12 +37,18 @@ struct ctls_rx_rec {
 };
 
 struct ctls_rx {
+	struct sock *sk;
+	struct ctls_context *ctx;
+	struct work_struct stage_work;	/* staging when no reader is there */
+	bool closed;
 	struct aead_request *req;
 	struct ctls_rec_state rec;
 	struct list_head done;		/* decrypted, not all read */
 	struct ctls_rx_rec *stage;	/* a record partly moved out of TCP */
 	unsigned int stage_len;		/* its payload length */
 	unsigned int stage_have;	/* payload bytes moved so far */
+	u8 hdr[CTLS_REC_HDR_LEN];	/* before that: its header, */
+	unsigned int hdr_have;		/* of which this much moved */
 	int stop_err;			/* framing error: no record follows */
 	bool key_pending;		/* KeyUpdate read, new key not set */
 	void (*saved_data_ready)(struct sock *sk);
@@ -75,6 +82,20 @@ static int ctls_tcp_peek(struct sock *sk, u32 offset, u8 *buf, u32 len)
 }
 
 /*
+ * The next record's header: the part already moved out of TCP (see
+ * ctls_rx_stage()), then what TCP holds. -EAGAIN while incomplete.
+ */
+static int ctls_rx_header(struct sock *sk, struct ctls_rx *rx, u8 *hdr)
+{
+	u32 need = CTLS_REC_HDR_LEN - rx->hdr_have;
+
+	memcpy(hdr, rx->hdr, rx->hdr_have);
+	if (tcp_inq(sk) < need)
+		return -EAGAIN;
+	return ctls_tcp_peek(sk, 0, hdr + rx->hdr_have, need);
+}
+
+/*
  * Whether TCP holds a whole record: 1 yes, 0 not yet, -errno when its
  * header is bad. Called under the socket lock (or its spinlock, from
  * data_ready).
@@ -87,13 +108,12 @@ static int ctls_rx_tcp_record(struct sock *sk, struct ctls_context *ctx)
 
 	if (rx->stage)
 		return tcp_inq(sk) >= rx->stage_len - rx->stage_have;
-	if (tcp_inq(sk) < CTLS_REC_HDR_LEN ||
-	    ctls_tcp_peek(sk, 0, hdr, sizeof(hdr)))
+	if (ctls_rx_header(sk, rx, hdr))
 		return 0;
 	len = ctls_rec_parse_header(&ctx->rec, hdr);
 	if (len < 0)
 		return len;
-	return tcp_inq(sk) >= CTLS_REC_HDR_LEN + len;
+	return tcp_inq(sk) >= CTLS_REC_HDR_LEN - rx->hdr_have + len;
 }
 
 /* Something for a reader: plaintext, a whole record, or an error. */
@@ -117,27 +137,6 @@ bool ctls_sock_is_readable(struct sock *sk)
 	return ctx && ctx->rx && ctls_rx_ready(sk, ctx);
 }
 
-/*
- * TCP's receive buffer is (nearly) full and a partial record can move out
- * of it: the rest of a staged one, or one whose header is all there. A
- * partial header stays in TCP (it cannot fill the buffer on its own).
- */
-static bool ctls_rx_pressure(struct sock *sk, struct ctls_rx *rx)
-{
-	u32 min = rx->stage ? 1 : CTLS_REC_HDR_LEN;
-
-	return tcp_inq(sk) >= min && tcp_epollin_ready(sk, INT_MAX);
-}
-
-static void ctls_data_ready(struct sock *sk)
-{
-	struct ctls_context *ctx = ctls_ctx(sk);
-
-	if (ctls_rx_ready(sk, ctx) || sk->sk_err ||
-	    (sk->sk_shutdown & RCV_SHUTDOWN) || ctls_rx_pressure(sk, ctx->rx))
-		ctx->rx->saved_data_ready(sk);
-}
-
 /* A bad header ends the stream: reported once through sk_err. */
 static void ctls_rx_stop(struct sock *sk, struct ctls_rx *rx, int err)
 {
@@ -146,6 +145,52 @@ static void ctls_rx_stop(struct sock *sk, struct ctls_rx *rx, int err)
 	/* Publish the error before waking anyone up to read it. */
 	smp_wmb();
 	sk_error_report(sk);
+}
+
+/*
+ * The header at the head of TCP's queue, checked as soon as it is there
+ * (data arriving, a read taking the record before it), as upstream's
+ * parser does: a bad one is reported right away, poll included.
+ */
+static void ctls_rx_check_head(struct sock *sk, struct ctls_rx *rx)
+{
+	int ret;
+
+	if (rx->stop_err)
+		return;
+	ret = ctls_rx_tcp_record(sk, rx->ctx);
+	if (ret < 0)
+		ctls_rx_stop(sk, rx, ret);
+}
+
+/*
+ * TCP's receive buffer is (nearly) full: what it holds of a partial record
+ * must move out, be it two bytes of a header (the tail of a large skb
+ * mostly read holds all of that skb's memory).
+ */
+static bool ctls_rx_pressure(struct sock *sk, struct ctls_rx *rx)
+{
+	return tcp_inq(sk) && tcp_epollin_ready(sk, INT_MAX);
+}
+
+static void ctls_data_ready(struct sock *sk)
+{
+	struct ctls_context *ctx = ctls_ctx(sk);
+	bool ready;
+
+	ctls_rx_check_head(sk, ctx->rx);
+	ready = ctls_rx_ready(sk, ctx);
+
+	/*
+	 * A partial record filling TCP's buffer must move out even when the
+	 * reader is in poll() (which waits for a whole record): the work
+	 * item stages it unless a reader does first.
+	 */
+	if (!ready && ctls_rx_pressure(sk, ctx->rx))
+		schedule_work(&ctx->rx->stage_work);
+	if (ready || sk->sk_err || (sk->sk_shutdown & RCV_SHUTDOWN) ||
+	    ctls_rx_pressure(sk, ctx->rx))
+		ctx->rx->saved_data_ready(sk);
 }
 
 /* Move up to desc->count bytes out of TCP, copying them to desc->arg.data. */
@@ -181,29 +226,64 @@ static void ctls_rx_move(struct sock *sk, void *buf, u32 len)
 static int ctls_rx_stage(struct sock *sk, struct ctls_context *ctx)
 {
 	struct ctls_rx *rx = ctx->rx;
-	u8 hdr[CTLS_REC_HDR_LEN];
 	u32 n;
 	int len;
 
 	if (!rx->stage) {
-		if (ctls_tcp_peek(sk, 0, hdr, sizeof(hdr)))
+		n = min_t(u32, tcp_inq(sk), CTLS_REC_HDR_LEN - rx->hdr_have);
+		ctls_rx_move(sk, rx->hdr + rx->hdr_have, n);
+		rx->hdr_have += n;
+		if (rx->hdr_have < CTLS_REC_HDR_LEN)
 			return 0;
-		len = ctls_rec_parse_header(&ctx->rec, hdr);
+		len = ctls_rec_parse_header(&ctx->rec, rx->hdr);
 		if (len < 0)
 			return len;
 		rx->stage = kmalloc(struct_size(rx->stage, data, len),
 				    sk->sk_allocation);
 		if (!rx->stage)
 			return -ENOMEM;
-		memcpy(rx->stage->hdr, hdr, sizeof(hdr));
+		memcpy(rx->stage->hdr, rx->hdr, CTLS_REC_HDR_LEN);
 		rx->stage_len = len;
 		rx->stage_have = 0;
-		ctls_rx_move(sk, NULL, sizeof(hdr));
+		rx->hdr_have = 0;
 	}
 	n = min_t(u32, tcp_inq(sk), rx->stage_len - rx->stage_have);
 	ctls_rx_move(sk, rx->stage->data + rx->stage_have, n);
 	rx->stage_have += n;
 	return 0;
+}
+
+/*
+ * Move what TCP holds of a partial record out while its buffer is under
+ * pressure: a large skb mostly read holds all its memory until its last
+ * byte is, and the window stays shut until then. Under rx_lock and the
+ * socket lock, after a read and from the work item.
+ */
+static void ctls_rx_relieve(struct sock *sk, struct ctls_rx *rx)
+{
+	int err = 0;
+
+	while (!err && !rx->closed && !rx->stop_err &&
+	       !ctls_rx_tcp_record(sk, rx->ctx) && ctls_rx_pressure(sk, rx))
+		err = ctls_rx_stage(sk, rx->ctx);
+}
+
+/* The same when no reader is there (a poller waits for a whole record). */
+static void ctls_rx_stage_work(struct work_struct *work)
+{
+	struct ctls_rx *rx = container_of(work, struct ctls_rx, stage_work);
+	struct sock *sk = rx->sk;
+
+	/* A reader holds it: it stages itself if it has to. */
+	if (!mutex_trylock(&rx->ctx->rx_lock))
+		return;
+	lock_sock(sk);
+	ctls_rx_relieve(sk, rx);
+	/* The record may be whole now, with nothing more coming from TCP. */
+	if (!rx->closed && ctls_rx_ready(sk, rx->ctx))
+		rx->saved_data_ready(sk);
+	release_sock(sk);
+	mutex_unlock(&rx->ctx->rx_lock);
 }
 
 /*
@@ -219,10 +299,11 @@ static int ctls_rx_wait(struct sock *sk, struct ctls_context *ctx, long *timeo)
 		ret = ctls_rx_tcp_record(sk, ctx);
 		if (ret < 0 && !ctx->rx->stop_err)
 			ctls_rx_stop(sk, ctx->rx, ret);
-		if (sk->sk_err)
-			return sock_error(sk);
+		/* A whole record goes first, as upstream (a bad one again). */
 		if (ret > 0 && !ctx->rx->stop_err)
 			return 1;
+		if (sk->sk_err)
+			return sock_error(sk);
 		if (sk->sk_shutdown & RCV_SHUTDOWN || sock_flag(sk, SOCK_DONE))
 			return 0;
 		if (ctls_rx_pressure(sk, ctx->rx)) {
@@ -298,8 +379,11 @@ static int ctls_rx_decrypt(struct sock *sk, struct ctls_context *ctx,
 	aead_request_set_crypt(rx->req, rx->sg, rx->sg, ct_len + p->tag_len,
 			       rx->nonce);
 	err = crypto_wait_req(crypto_aead_decrypt(rx->req), &wait);
+	/* Failed authentication counts; a driver short of memory does not. */
+	if (err == -EBADMSG)
+		ctls_stats_inc(sk, CTLS_DECRYPT_ERROR);
 	if (err)
-		return -EBADMSG;
+		return err;
 
 	r->off = p->explicit_len;
 	r->end = r->off + ct_len;
@@ -319,7 +403,6 @@ static int ctls_rx_decrypt(struct sock *sk, struct ctls_context *ctx,
 
 static int ctls_rx_bad_record(struct sock *sk)
 {
-	ctls_stats_inc(sk, CTLS_DECRYPT_ERROR);
 	WRITE_ONCE(sk->sk_err, EBADMSG);
 	sk_error_report(sk);
 	return -EBADMSG;
@@ -349,7 +432,9 @@ static int ctls_rx_take_staged(struct sock *sk, struct ctls_context *ctx)
  * Take the record at the head of TCP's queue (ctls_rx_wait() said it is
  * whole), decrypt it and queue its plaintext. A record that fails to
  * authenticate stays in TCP, so that every later read fails on it too, as
- * upstream's do; the socket error says EBADMSG.
+ * upstream's do; the socket error says EBADMSG. One the AEAD could not
+ * decrypt for want of memory stays there too, but the socket goes on: the
+ * next read tries again (upstream ends the stream with EBADMSG).
  */
 static int ctls_rx_take(struct sock *sk, struct ctls_context *ctx)
 {
@@ -360,7 +445,7 @@ static int ctls_rx_take(struct sock *sk, struct ctls_context *ctx)
 
 	if (rx->stage)
 		return ctls_rx_take_staged(sk, ctx);
-	if (ctls_tcp_peek(sk, 0, hdr, sizeof(hdr)))
+	if (ctls_rx_header(sk, rx, hdr))
 		return -EAGAIN;
 	len = ctls_rec_parse_header(&ctx->rec, hdr);
 	if (len < 0)
@@ -369,15 +454,17 @@ static int ctls_rx_take(struct sock *sk, struct ctls_context *ctx)
 	if (!r)
 		return -ENOMEM;
 	memcpy(r->hdr, hdr, sizeof(hdr));
-	err = ctls_tcp_peek(sk, CTLS_REC_HDR_LEN, r->data, len);
+	err = ctls_tcp_peek(sk, CTLS_REC_HDR_LEN - rx->hdr_have, r->data, len);
 	if (!err)
 		err = ctls_rx_decrypt(sk, ctx, r, len);
 	if (err) {
 		kfree_sensitive(r);
-		return ctls_rx_bad_record(sk);
+		/* Short of memory: the record is intact in TCP, try again. */
+		return err == -ENOMEM ? err : ctls_rx_bad_record(sk);
 	}
-	/* Authenticated: now it leaves TCP. */
-	ctls_rx_move(sk, NULL, CTLS_REC_HDR_LEN + len);
+	/* Authenticated: now it leaves TCP (but what was staged already). */
+	ctls_rx_move(sk, NULL, CTLS_REC_HDR_LEN - rx->hdr_have + len);
+	rx->hdr_have = 0;
 	list_add_tail(&r->list, &rx->done);
 	return 0;
 }
@@ -441,6 +528,9 @@ static int ctls_rx_copy(struct sock *sk, struct ctls_rx_rec *r,
 
 	if (n && copy_to_iter(r->data + r->off, n, &msg->msg_iter) != n)
 		return -EFAULT;
+	/* The end of a record reached, as upstream says. */
+	if (r->off + n == r->end)
+		msg->msg_flags |= MSG_EOR;
 	if (peek)
 		return n;
 	r->off += n;
@@ -504,6 +594,8 @@ int ctls_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
 		return ret;
 	lock_sock(sk);
 	ret = ctls_rx_recv(sk, msg, len, flags);
+	ctls_rx_check_head(sk, ctls_ctx(sk)->rx);
+	ctls_rx_relieve(sk, ctls_ctx(sk)->rx);
 	release_sock(sk);
 	mutex_unlock(&ctls_ctx(sk)->rx_lock);
 	return ret;
@@ -603,6 +695,9 @@ int ctls_rx_init(struct sock *sk, struct ctls_context *ctx)
 		return err;
 	}
 	INIT_LIST_HEAD(&rx->done);
+	rx->sk = sk;
+	rx->ctx = ctx;
+	INIT_WORK(&rx->stage_work, ctls_rx_stage_work);
 	ctls_cipher_rec_state(ctx->cipher, &ctx->rx_info, &rx->rec);
 
 	write_lock_bh(&sk->sk_callback_lock);
@@ -628,6 +723,18 @@ void ctls_rx_release(struct sock *sk, struct ctls_context *ctx)
 	list_for_each_entry_safe(r, tmp, &rx->done, list)
 		kfree_sensitive(r);
 	kfree_sensitive(rx->stage);
+	rx->stage = NULL;
+	rx->closed = true;
+}
+
+/* After ctls_rx_release() and with the socket unlocked. */
+void ctls_rx_free(struct ctls_context *ctx)
+{
+	struct ctls_rx *rx = ctx->rx;
+
+	if (!rx)
+		return;
+	cancel_work_sync(&rx->stage_work);
 	ctls_cipher_request_free(rx->req);
 	kfree_sensitive(rx);
 	ctx->rx = NULL;

@@ -46,6 +46,7 @@ struct ctls_tx {
 	struct ctls_rec_state rec;
 	struct ctls_tx_rec open;	/* plaintext being gathered */
 	struct ctls_tx_rec out;		/* sealed, not all taken by TCP */
+	unsigned int dropped;		/* plaintext of a record never sent */
 	struct delayed_work work;
 	bool closed;
 	u8 aad[CTLS_REC_MAX_AAD];
@@ -200,6 +201,20 @@ static unsigned int ctls_tx_sg(struct ctls_tx *tx, unsigned int aad_len,
 }
 
 /*
+ * The open record cannot be sent (its encryption failed, in place, or the
+ * sequence numbers ran out): the stream ends there, as upstream's does, and
+ * its bytes are taken back from what the caller is told was sent.
+ */
+static int ctls_tx_drop(struct sock *sk, struct ctls_tx *tx,
+			unsigned int plain, int err)
+{
+	ctls_tx_abort(sk, err);
+	tx->dropped += plain;
+	ctls_tx_rec_free(sk, &tx->open);
+	return err;
+}
+
+/*
  * Seal the open record: header, inner type and tag room, in-place AEAD
  * encryption, then the sequence number moves on. The record becomes "out".
  */
@@ -233,16 +248,13 @@ static int ctls_tx_seal(struct sock *sk, struct ctls_context *ctx)
 	aead_request_set_crypt(tx->req, tx->sg, tx->sg, plain + p->tls13,
 			       tx->nonce);
 	err = crypto_wait_req(crypto_aead_encrypt(tx->req), &wait);
-	if (err) {
-		ctls_tx_abort(sk, -EBADMSG);
-		return -EBADMSG;
-	}
+	if (err)
+		return ctls_tx_drop(sk, tx, plain, -EBADMSG);
 
 	err = ctls_rec_advance(p, &tx->rec);
 	if (err) {
 		/* Sequence numbers exhausted: this record must not go out. */
-		ctls_tx_abort(sk, err);
-		return err;
+		return ctls_tx_drop(sk, tx, plain, err);
 	}
 	tx->out = *r;
 	memset(r, 0, sizeof(*r));
@@ -455,6 +467,9 @@ static int ctls_tx_send(struct sock *sk, struct msghdr *msg)
 	if (copied && !err && !(msg->msg_flags & MSG_MORE))
 		err = ctls_tx_push(sk, ctx, msg->msg_flags);
 
+	/* Bytes of a record that was dropped were not sent. */
+	copied -= min_t(size_t, copied, ctx->tx->dropped);
+	ctx->tx->dropped = 0;
 	if (copied)
 		return copied;
 	return sk_stream_error(sk, msg->msg_flags, err);

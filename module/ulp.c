@@ -101,6 +101,7 @@ static void ctls_close(struct sock *sk, long timeout)
 	release_sock(sk);
 
 	ctls_tx_free(ctx);
+	ctls_rx_free(ctx);
 	ctx->sk_proto->close(sk, timeout);
 	ctls_ctx_free(ctx);
 }

@@ -11,7 +11,7 @@ set -uo pipefail
 cd "$CTLS_TOP" || exit 1
 
 series=${SERIES:-6.1 6.12}
-suites=${CTLS_SUITES:-lint fuzz foundation uapi xtls ossl rekey selftest debug}
+suites=${CTLS_SUITES:-lint fuzz foundation uapi xtls ossl badrec rekey selftest debug}
 logs=$CTLS_TOP/build/check
 rm -rf "$logs"
 mkdir -p "$logs"
@@ -127,6 +127,12 @@ suite_ossl() {
 	guest_tap "$1" ossl "" "./ossl tls rekey"
 }
 
+# Damaged and odd records fed to stock tls.ko and to ctls in one boot: the
+# same errno, poll state and data, nothing unauthenticated delivered.
+suite_badrec() {
+	guest_tap "$1" badrec "ulp_name=ctls" "modprobe tls && ./badrec tls ctls"
+}
+
 # TLS 1.3 KeyUpdate: errors, counters, and bulk transfers both ways with a
 # KeyUpdate every MiB: 256 MiB through send, 64 MiB through splice and
 # sendfile (a plain "./rekey" runs 256 MiB through all three).
@@ -177,6 +183,7 @@ suite_debug() {
 		"modprobe tls && ./xtls ctls tls && ./xtls tls ctls"
 	guest_tap 6.12 debug-rekey "" "./rekey errors && ./rekey bulk send 16 &&
 		./rekey bulk splice 8 && ./rekey bulk sendfile 8"
+	guest_tap 6.12 debug-failslab "" "./failslab"
 	# Every selftest case of these fixtures and variants passes on ctls
 	# (SM4 included: this kernel has it).
 	CTLS_SELFTEST_ARGS="-f global -f tls_basic -v 12_aes_gcm -v 13_aes_gcm \
