@@ -11,13 +11,15 @@
 #   make kunit    KUnit suites (ctls_kunit.ko) in the debug kernel, as TAP
 #   make fuzz     libFuzzer on the record layer for FUZZ_SECONDS (180), as TAP
 #   make baseline recompute stock tls.ko's selftest results for both kernels
+#   make bench    ctls against stock tls.ko, TCP and OpenSSL on 6.12, in QEMU
+#                 (about 20 min; CTLS_BENCH_QUICK=1 for a 1-minute smoke run)
 #   make clean
 
 SERIES ?= 6.1 6.12
 FUZZ_SECONDS ?= 180
 TESTS := $(patsubst userspace-tests/%.c,build/tests/%,$(wildcard userspace-tests/*.c))
 
-.PHONY: all modules tests demo check lint kunit fuzz baseline clean host-tools
+.PHONY: all modules tests demo check lint kunit fuzz baseline bench clean host-tools
 
 all: modules
 
@@ -29,9 +31,11 @@ modules: host-tools
 
 # Static, so the guest needs no libraries. libcrypto (ossl.c) makes ld warn
 # about glibc's NSS functions in static programs, which none of them calls.
+# bench.c also runs libssl's own record layer as a baseline.
+build/tests/bench: TEST_LIBS := -lssl -lm
 build/tests/%: userspace-tests/%.c userspace-tests/tap.h userspace-tests/net.h
 	@mkdir -p $(@D)
-	gcc -static -O2 -Wall -Wextra -pthread -o $@ $< -lcrypto -Wl,--no-warnings
+	gcc -static -O2 -Wall -Wextra -pthread -o $@ $< $(TEST_LIBS) -lcrypto -Wl,--no-warnings
 
 tests: host-tools $(TESTS)
 
@@ -54,6 +58,10 @@ fuzz:
 
 baseline: host-tools
 	@for s in $(SERIES); do bash userspace-tests/selftest/baseline.sh $$s || exit 1; done
+
+# Writes docs/benchmarks.md and docs/benchmarks.png (see qemu/bench.sh).
+bench: host-tools
+	@bash qemu/bench.sh
 
 clean:
 	rm -rf build
