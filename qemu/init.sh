@@ -25,7 +25,51 @@ finish() {
 	reboot -f
 }
 
+# run.sh -r: the host's root over virtio 9p, read-only, under an overlay
+# with a tmpfs on top, at /hostroot. The payload then runs chrooted there,
+# with the host's userspace (its TLS stacks) on this guest's kernel. The
+# stock tls.ko is deleted from this guest's module tree first, so that
+# neither the kernel's request_module (this busybox modprobe) nor a modprobe
+# in the chroot (which sees the same tree) can load it next to ctls.
+hostroot_setup() {
+	r=/hostroot
+	mods=/lib/modules/$(uname -r)
+	rm -rf "$mods/kernel/net/tls"
+	modprobe virtio_pci 2>/dev/null
+	for m in 9pnet_virtio 9p overlay; do
+		modprobe "$m" || { echo "ctls-guest: could not load $m"; return 1; }
+	done
+	mkdir -p /host /ovl "$r"
+	mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose \
+		hostroot /host || return 1
+	mount -t tmpfs ovl /ovl
+	mkdir -p /ovl/upper /ovl/work
+	mount -t overlay overlay \
+		-o lowerdir=/host,upperdir=/ovl/upper,workdir=/ovl/work "$r" || return 1
+	mount -t proc proc "$r/proc"
+	mount -t sysfs sys "$r/sys"
+	mount -t devtmpfs dev "$r/dev"
+	mkdir -p "$r/dev/pts" "$r/dev/shm" "$r/payload" "$r$mods"
+	mount -t devpts devpts "$r/dev/pts"
+	mount -t tmpfs shm "$r/dev/shm"
+	mount -t tmpfs tmp "$r/tmp"
+	mount -t tmpfs run "$r/run"
+	mount -o bind /payload "$r/payload"
+	mount -o bind,ro "$mods" "$r$mods"
+	[ -d /sys/kernel/debug ] && mount -t debugfs debugfs "$r/sys/kernel/debug"
+	return 0
+}
+
+hostroot_run() {
+	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		HOME=/root LANG=C CTLS_CMD="$CTLS_CMD" \
+		chroot /hostroot /bin/sh -c 'cd /payload && eval "$CTLS_CMD"'
+}
+
 . /payload/ctls-run.env
+if [ -n "${CTLS_HOSTROOT:-}" ]; then
+	hostroot_setup || finish 122
+fi
 
 # Crypto drivers first, so that AES-GCM resolves to AES-NI (busybox modprobe
 # loads one module per alias, so nothing else pulls these in).
@@ -40,7 +84,11 @@ done
 [ -e /tmp/insmod-failed ] && finish 125
 
 cd /payload || finish 126
-sh -c "$CTLS_CMD"
+if [ -n "${CTLS_HOSTROOT:-}" ]; then
+	hostroot_run
+else
+	sh -c "$CTLS_CMD"
+fi
 rc=$?
 if [ -w /sys/kernel/debug/kmemleak ]; then
 	echo scan >/sys/kernel/debug/kmemleak

@@ -16,6 +16,11 @@
 #   -i               count instructions (-icount shift=0, 1 CPU): repeatable
 #                    timing for benchmarks
 #   -q               do not echo the console while running
+#   -r               the host's root filesystem, read-only over virtio 9p:
+#                    COMMAND runs in a chroot of an overlay of it (tmpfs
+#                    on top) with /proc, /sys, /dev, /tmp, /run and /payload
+#                    inside, and the stock tls.ko is taken out of the guest
+#                    (qemu/init.sh), so real TLS stacks run unmodified
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -27,7 +32,8 @@ timeout_s=600
 cpus=2
 icount=0
 quiet=0
-while getopts "k:m:p:l:t:c:iq" opt; do
+hostroot=0
+while getopts "k:m:p:l:t:c:iqr" opt; do
 	case $opt in
 	k) series=$OPTARG ;;
 	m) insmods+="/payload/.modules/$(basename "${OPTARG%% *}")${OPTARG#"${OPTARG%% *}"}"$'\n'
@@ -38,6 +44,7 @@ while getopts "k:m:p:l:t:c:iq" opt; do
 	c) cpus=$OPTARG ;;
 	i) icount=1 ;;
 	q) quiet=1 ;;
+	r) hostroot=1 ;;
 	*) die "see the header of $0 for usage" ;;
 	esac
 done
@@ -65,6 +72,7 @@ done
 	printf 'CTLS_PRELOAD=%q\n' "${CTLS_PRELOAD-aesni_intel gcm ghash_clmulni_intel ccm chacha_x86_64 poly1305_x86_64 chacha20poly1305}"
 	printf 'CTLS_INSMOD=%q\n' "$insmods"
 	printf 'CTLS_CMD=%q\n' "$cmd"
+	[ "$hostroot" = 0 ] || echo 'CTLS_HOSTROOT=1'
 } >"$tmp/root/payload/ctls-run.env"
 (cd "$tmp/root" && find . | cpio -o -H newc --quiet) >"$tmp/payload.cpio"
 cat "$base" "$tmp/payload.cpio" >"$tmp/initrd"
@@ -76,9 +84,14 @@ cat "$base" "$tmp/payload.cpio" >"$tmp/initrd"
 # cross-modifying-code race. The vCPUs still interleave, preemptively.
 accel=(-accel tcg,thread=single -cpu max -smp "$cpus")
 [ "$icount" = 1 ] && accel=(-accel tcg -cpu max -smp 1 -icount shift=0,sleep=off,align=off)
+# The host's / exported read-only; multidevs=remap keeps inode numbers
+# unique across the host's mounts.
+share=()
+[ "$hostroot" = 1 ] && share=(-virtfs
+	local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap)
 
 set +e
-timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 "${accel[@]}" \
+timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 "${accel[@]}" "${share[@]}" \
 	-m 1G -nographic -no-reboot -nodefaults -serial stdio \
 	-kernel "$kdir/root/boot/vmlinuz-$kver" -initrd "$tmp/initrd" \
 	-append "console=ttyS0 panic=-1 oops=panic loglevel=7 no_hash_pointers no_timer_check" \
