@@ -48,8 +48,8 @@ struct keys {
 };
 
 /* The UAPI struct is info, iv, key, salt, rec_seq, for every cipher. */
-static int set_tx(int fd, const struct cipher *c, int version,
-		  const struct keys *k)
+static int set_key(int fd, int opt, const struct cipher *c, int version,
+		   const struct keys *k)
 {
 	unsigned char buf[64] = {};
 	struct tls_crypto_info *ci = (void *)buf;
@@ -65,9 +65,15 @@ static int set_tx(int fd, const struct cipher *c, int version,
 	off += c->salt_len;
 	memcpy(buf + off, k->seq, 8);
 	off += 8;
+	return setsockopt(fd, SOL_TLS, opt, buf, off);
+}
+
+static int set_tx(int fd, const struct cipher *c, int version,
+		  const struct keys *k)
+{
 	if (setsockopt(fd, IPPROTO_TCP, TCP_ULP, ulp, strlen(ulp)))
 		return -1;
-	return setsockopt(fd, SOL_TLS, TLS_TX, buf, off);
+	return set_key(fd, TLS_TX, c, version, k);
 }
 
 static int read_full(int fd, unsigned char *p, size_t len)
@@ -253,27 +259,6 @@ static void gen_keys(struct keys *k, int gen)
 	memset(k->seq, 0, 8);
 }
 
-/* As set_tx(), for either direction, of a socket that has the ULP. */
-static int set_key(int fd, int opt, const struct cipher *c,
-		   const struct keys *k)
-{
-	unsigned char buf[64] = {};
-	struct tls_crypto_info *ci = (void *)buf;
-	size_t off = sizeof(*ci);
-
-	ci->version = TLS_1_3_VERSION;
-	ci->cipher_type = c->type;
-	memcpy(buf + off, k->iv, c->iv_len);
-	off += c->iv_len;
-	memcpy(buf + off, k->key, c->key_len);
-	off += c->key_len;
-	memcpy(buf + off, k->salt, c->salt_len);
-	off += c->salt_len;
-	memcpy(buf + off, k->seq, 8);
-	off += 8;
-	return setsockopt(fd, SOL_TLS, opt, buf, off);
-}
-
 static ssize_t send_type(int fd, int type, const void *p, size_t len)
 {
 	char cbuf[CMSG_SPACE(1)] = {};
@@ -310,13 +295,13 @@ static void rekey_tx(const struct cipher *c)
 	tcp_pair(AF_INET, &tx, &rx);
 	gen_keys(&k, 0);
 	if (setsockopt(tx, IPPROTO_TCP, TCP_ULP, ulp, strlen(ulp)) ||
-	    set_key(tx, TLS_TX, c, &k))
+	    set_key(tx, TLS_TX, c, TLS_1_3_VERSION, &k))
 		goto out;
 	for (g = 0; g < GENS; g++) {
 		gen_keys(&k, g + 1);
 		if (send(tx, src, PER_GEN, 0) != PER_GEN ||
 		    send_type(tx, HANDSHAKE, key_update, 5) != 5 ||
-		    set_key(tx, TLS_TX, c, &k))
+		    set_key(tx, TLS_TX, c, TLS_1_3_VERSION, &k))
 			goto out;
 	}
 	close(tx);
@@ -409,7 +394,7 @@ static void rekey_rx(const struct cipher *c)
 	tcp_pair(AF_INET, &tx, &rx);
 	gen_keys(&k, 0);
 	if (setsockopt(rx, IPPROTO_TCP, TCP_ULP, ulp, strlen(ulp)) ||
-	    set_key(rx, TLS_RX, c, &k))
+	    set_key(rx, TLS_RX, c, TLS_1_3_VERSION, &k))
 		goto out;
 	for (g = 0; g < GENS; g++) {
 		gen_keys(&k, g);
@@ -421,7 +406,7 @@ static void rekey_rx(const struct cipher *c)
 	while ((n = recv_type(rx, buf, sizeof(buf), &type)) > 0) {
 		if (type == HANDSHAKE) {
 			gen_keys(&k, ++updates);
-			if (set_key(rx, TLS_RX, c, &k))
+			if (set_key(rx, TLS_RX, c, TLS_1_3_VERSION, &k))
 				break;
 			continue;
 		}
