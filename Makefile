@@ -7,6 +7,7 @@
 #   make          ctls.ko for every target kernel (W=1, -Werror)
 #   make demo     boot 6.12 in QEMU, load ctls, show it working
 #   make check    every test layer on both kernels; ends "N passed, N failed, N skipped"
+#   make stacks   OpenSSL, GnuTLS, nginx, curl and ss on ctls in QEMU, both kernels (TAP)
 #   make lint     checkpatch --strict, backward gotos, sparse
 #   make kunit    KUnit suites (ctls_kunit.ko) in the debug kernel, as TAP
 #   make fuzz     libFuzzer on the record layer for FUZZ_SECONDS (180), as TAP
@@ -19,7 +20,7 @@ SERIES ?= 6.1 6.12
 FUZZ_SECONDS ?= 180
 TESTS := $(patsubst userspace-tests/%.c,build/tests/%,$(wildcard userspace-tests/*.c))
 
-.PHONY: all modules tests demo check lint kunit fuzz baseline bench clean host-tools
+.PHONY: all modules tests demo check stacks lint kunit fuzz baseline bench clean host-tools
 
 all: modules
 
@@ -44,6 +45,9 @@ demo: modules tests
 
 check: modules tests
 	@bash scripts/check.sh
+
+stacks: modules
+	@for s in $(SERIES); do bash qemu/stacks.sh $$s || exit 1; done
 
 lint: host-tools
 	@bash scripts/lint.sh

@@ -1,0 +1,545 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Guest side of qemu/stacks.sh: real TLS stacks, unmodified, on ctls. Runs
+# in the chroot that qemu/run.sh -r sets up (the host's userspace, this
+# guest's kernel, ctls loaded as "tls", the stock tls.ko taken out) and
+# prints TAP.
+#
+#   OpenSSL 3.0   kTLS switched on by configuration (Options = KTLS):
+#                 s_server -WWW -sendfile to s_client and to curl
+#   GnuTLS 3.7    built without kTLS: an independent userspace peer of
+#                 OpenSSL on ctls, in both directions
+#   nginx 1.22    sendfile on, ssl_conf_command Options KTLS, to curl
+#   ss            the ULP info of open kTLS connections (sock_diag)
+#
+# Every group reads /proc/net/tls_stat before and after: TlsTxSw and TlsRxSw
+# must grow by the number of sockets the stacks switch to kTLS (which
+# OpenSSL 3.0 does for TX on TLS 1.2 and 1.3 and for RX on TLS 1.2 only),
+# TlsDecryptError must not grow, and TlsCurrTxSw/TlsCurrRxSw must be back
+# where they were once the connections are closed. curl (7.88) reads
+# through its own BIO, so it never uses kTLS: it is a userspace peer.
+W=/tmp/stacks
+# Groups to run (arguments; default all): openssl gnutls nginx ss.
+groups=${*:-openssl gnutls nginx ss}
+www=$W/www
+fifo=$W/fifo
+n=0
+fail=0
+port=4400
+
+# check DESC CMD...: one TAP line. On failure the last lines of the files
+# named in $logs (the clients' and servers' stderr) follow as comments.
+check() {
+	desc=$1
+	shift
+	n=$((n + 1))
+	if "$@"; then
+		echo "ok $n - $desc"
+		return 0
+	fi
+	echo "not ok $n - $desc"
+	fail=$((fail + 1))
+	for l in $logs; do
+		[ -s "$l" ] && tail -n 8 "$l" | sed "s|^|# ${l##*/}: |"
+	done
+	return 1
+}
+logs=
+
+# Seconds since the start, for the comments that open each group.
+t0=$(date +%s)
+elapsed() { echo "$(($(date +%s) - t0)) s"; }
+
+size() { stat -c %s "$1" 2>/dev/null || echo 0; }
+# The reference files' digests are computed once, in $www/.sha/.
+sha() {
+	case $1 in
+	"$www"/*)
+		[ -s "$www/.sha/${1##*/}" ] ||
+			sha256sum "$1" | cut -c1-64 >"$www/.sha/${1##*/}"
+		cat "$www/.sha/${1##*/}"
+		;;
+	*) sha256sum "$1" | cut -c1-64 ;;
+	esac
+}
+next_port() { port=$((port + 1)); }
+
+# Wait (up to 60 s) until something listens on TCP port $1.
+wait_listen() {
+	i=0
+	while [ $i -lt 300 ]; do
+		[ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ] && return 0
+		sleep 0.2
+		i=$((i + 1))
+	done
+	echo "# nothing listens on port $1"
+	return 1
+}
+
+stop() {
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+# Run a client in the background with its stdin a fifo that fd 3 keeps open
+# (so that it does not see EOF while the server still talks): held OUT ERR
+# CMD... ; then write to fd 3 in a subshell (a dead client must not take
+# this script with SIGPIPE) and end_held (the server ends the connection)
+# or end_held_eof (EOF on stdin ends the client).
+held() {
+	out=$1
+	err=$2
+	shift 2
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	timeout 300 "$@" <"$fifo" >"$out" 2>"$err" &
+	cpid=$!
+	exec 3>"$fifo"
+}
+
+end_held() {
+	wait "$cpid"
+	crc=$?
+	exec 3>&-
+	return $crc
+}
+
+end_held_eof() {
+	exec 3>&-
+	wait "$cpid"
+}
+
+get() { (printf 'GET /%s HTTP/1.0\r\n\r\n' "$1" >&3) 2>/dev/null; }
+
+# FILE is an HTTP/1.x 200 response whose body is REF's bytes.
+body_ok() {
+	if ! head -n 1 "$1" | grep -q '^HTTP/1\.[01] 200'; then
+		echo "# no HTTP/1.x 200 at the start of ${1##*/} ($(size "$1") B)"
+		return 1
+	fi
+	hdr=$(head -c 1024 "$1" | sed -n '1,/^\r$/p' | wc -c)
+	tail -c +$((hdr + 1)) "$1" >"$W/body"
+	same "$W/body" "$2"
+}
+
+# FILE has REF's bytes; if not, say where they part.
+same() {
+	[ "$(size "$1")" = "$(size "$2")" ] && [ "$(sha "$1")" = "$(sha "$2")" ] &&
+		return 0
+	echo "# ${1##*/}: $(size "$1") B, want $(size "$2") B;" \
+		"$(cmp "$1" "$2" 2>&1 | head -n 1)"
+	return 1
+}
+
+# --- /proc/net/tls_stat -------------------------------------------------
+
+stat_of() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
+
+begin() {
+	tb=$(date +%s)
+	cat /proc/net/tls_stat >"$W/before"
+}
+
+curr_back() {
+	cat /proc/net/tls_stat >"$W/after"
+	[ "$(stat_of "$W/after" TlsCurrTxSw)" = "$(stat_of "$W/before" TlsCurrTxSw)" ] &&
+		[ "$(stat_of "$W/after" TlsCurrRxSw)" = "$(stat_of "$W/before" TlsCurrRxSw)" ]
+}
+
+delta() { echo $(($(stat_of "$W/after" "$1") - $(stat_of "$W/before" "$1"))); }
+
+# finish NAME TX RX: the group's connections are closed; TlsTxSw grew by
+# TX, TlsRxSw by RX, no decrypt error, the Curr counters are back.
+finish() {
+	i=0
+	while ! curr_back && [ $i -lt 50 ]; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+	got="TlsTxSw +$(delta TlsTxSw) TlsRxSw +$(delta TlsRxSw)"
+	got="$got TlsDecryptError +$(delta TlsDecryptError)"
+	got="$got TlsCurrTxSw $(stat_of "$W/before" TlsCurrTxSw)->$(stat_of "$W/after" TlsCurrTxSw)"
+	got="$got TlsCurrRxSw $(stat_of "$W/before" TlsCurrRxSw)->$(stat_of "$W/after" TlsCurrRxSw)"
+	check "$1: tls_stat $got (want TX +$2, RX +$3)" \
+		test "$(delta TlsTxSw)" = "$2" -a "$(delta TlsRxSw)" = "$3" \
+		-a "$(delta TlsDecryptError)" = 0 -a "$i" -lt 50
+	echo "# $1: $(($(date +%s) - tb)) s"
+}
+
+# --- setup --------------------------------------------------------------
+
+rm -rf "$W"
+mkdir -p "$www/.sha" "$W/ng"
+cd "$W" || exit 1
+cat >"$W/ktls.cnf" <<'EOF'
+openssl_conf = openssl_init
+
+[openssl_init]
+ssl_conf = ssl_sect
+
+[ssl_sect]
+system_default = system_default_sect
+
+[system_default_sect]
+Options = KTLS
+EOF
+# GnuTLS's switch for kTLS (3.7.3 on), for the check that it has none.
+printf '[global]\nktls = true\n' >"$W/gnutls.cfg"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$W/key.pem" -out "$W/cert.pem" -subj /CN=localhost -days 2 \
+	>/dev/null 2>&1
+: >"$www/f0"
+for s in 1 16385 1000003; do
+	head -c $s /dev/urandom >"$www/f$s"
+done
+head -c 16777216 /dev/urandom >"$www/f16m"
+head -c 67108864 /dev/urandom >"$www/f64m"
+# GnuTLS's echo server handles text (strlen), 1 KiB a read: base64 of
+# 100003 random bytes, about 133 KB.
+head -c 100003 /dev/urandom | base64 >"$www/echo"
+
+echo "# $(uname -r); $(openssl version); $(gnutls-cli --version | head -n 1);" \
+	"$(nginx -v 2>&1); $(curl --version | head -n 1 | cut -d' ' -f1-2)"
+check "ctls serves the ULP \"tls\" (/sys/module/ctls, /proc/net/tls_stat)" \
+	test -d /sys/module/ctls -a -e /proc/net/tls_stat
+check "stock tls.ko cannot be loaded (modprobe tls fails)" \
+	sh -c '! modprobe tls 2>/dev/null'
+check "stock tls is not loaded" test ! -e /sys/module/tls
+check "test keys and files made" test -s "$W/cert.pem" -a "$(size "$www/f64m")" = 67108864
+
+# version, name in TAP, OpenSSL cipher (1.2) or suite (1.3), GnuTLS cipher
+suites="12 aes-128-gcm ECDHE-ECDSA-AES128-GCM-SHA256 AES-128-GCM
+12 aes-256-gcm ECDHE-ECDSA-AES256-GCM-SHA384 AES-256-GCM
+12 chacha20-poly1305 ECDHE-ECDSA-CHACHA20-POLY1305 CHACHA20-POLY1305
+12 aes-128-ccm ECDHE-ECDSA-AES128-CCM AES-128-CCM
+13 aes-128-gcm TLS_AES_128_GCM_SHA256 AES-128-GCM
+13 aes-256-gcm TLS_AES_256_GCM_SHA384 AES-256-GCM
+13 chacha20-poly1305 TLS_CHACHA20_POLY1305_SHA256 CHACHA20-POLY1305"
+
+ossl_opts() {
+	if [ "$1" = 12 ]; then
+		echo "-tls1_2 -cipher $2"
+	else
+		echo "-tls1_3 -ciphersuites $2"
+	fi
+}
+
+curl_opts() {
+	if [ "$1" = 12 ]; then
+		echo "--tlsv1.2 --tls-max 1.2 --ciphers $2"
+	else
+		echo "--tlsv1.3 --tls13-ciphers $2"
+	fi
+}
+
+# kTLS sockets per OpenSSL endpoint: TX always, RX on TLS 1.2 only.
+ossl_rx() { [ "$1" = 12 ] && echo 1 || echo 0; }
+
+# OpenSSL s_server -WWW -sendfile, kTLS on, serving $www on $port.
+ossl_www() {
+	# shellcheck disable=SC2046
+	(cd "$www" && exec env OPENSSL_CONF="$W/ktls.cnf" openssl s_server \
+		-accept "$port" -cert "$W/cert.pem" -key "$W/key.pem" \
+		-WWW -sendfile $(ossl_opts "$1" "$2")) >"$W/srv.log" 2>&1 &
+	spid=$!
+	wait_listen "$port"
+}
+
+# s_client -brief (kTLS on) GETs $1 from s_server: out in $W/c.out.
+ossl_get() {
+	# shellcheck disable=SC2046
+	held "$W/c.out" "$W/c.err" env OPENSSL_CONF="$W/ktls.cnf" openssl s_client \
+		-connect "127.0.0.1:$port" -brief -nocommands $(ossl_opts "$2" "$3")
+	get "$1"
+	end_held
+}
+
+# --- OpenSSL to OpenSSL ---------------------------------------------------
+
+group_openssl() {
+	echo "# OpenSSL s_server -WWW -sendfile (kTLS) to s_client (kTLS) and curl ($(elapsed))"
+	while read -r v name oc gc <&6; do
+		t="openssl $v $name"
+		next_port
+		begin
+		logs="$W/c.err $W/srv.log"
+		ossl_www "$v" "$oc"
+		for f in f1 f16385 f1000003 f16m; do
+			ossl_get "$f" "$v" "$oc"
+			check "$t: s_client gets $f ($(size "$www/$f") B), sha256 matches" \
+				body_ok "$W/c.out" "$www/$f"
+		done
+		proto="TLSv1.${v#1}"
+		check "$t: negotiated $proto $oc" sh -c "grep -q 'Protocol version: $proto' '$W/c.err' &&
+			grep -q 'Ciphersuite: $oc' '$W/c.err'"
+		snd=no
+		rcv=no
+		grep -q 'Using Kernel TLS for sending' "$W/c.err" && snd=yes
+		grep -q 'Using Kernel TLS for receiving' "$W/c.err" && rcv=yes
+		want=yes
+		[ "$v" = 13 ] && want=no
+		echo "# $t: s_client says: kTLS for sending $snd, for receiving $rcv"
+		check "$t: s_client reports kTLS send yes, receive $want" \
+			test "$snd" = yes -a "$rcv" = "$want"
+		logs="$W/curl.err $W/srv.log"
+		# shellcheck disable=SC2046
+		curl -sS -k --max-time 300 $(curl_opts "$v" "$oc") -o "$W/curl.out" \
+			"https://127.0.0.1:$port/f1000003" 2>"$W/curl.err"
+		check "$t: curl (userspace TLS) gets f1000003, sha256 matches" \
+			same "$W/curl.out" "$www/f1000003"
+		stop "$spid"
+		k=$(grep -c "KTLS SENDFILE '.*' OK" "$W/srv.log")
+		check "$t: s_server sent all 5 files with kTLS sendfile ($k)" \
+			sh -c "[ $k = 5 ] && ! grep -q 'KTLS is not available' '$W/srv.log'"
+		rx=$(ossl_rx "$v")
+		finish "$t" 9 $((9 * rx))
+		rm -f "$W/c.out" "$W/curl.out"
+	done 6<<-EOF
+	$suites
+	EOF
+}
+
+# --- GnuTLS ---------------------------------------------------------------
+
+gprio() { echo "NORMAL:-VERS-ALL:+VERS-TLS1.${1#1}:-CIPHER-ALL:+$2"; }
+
+group_gnutls() {
+	echo "# GnuTLS (no kTLS) against OpenSSL with kTLS, both directions ($(elapsed))"
+	while read -r v name oc gc <&6; do
+		t="gnutls-cli <- openssl s_server $v $name"
+		next_port
+		begin
+		logs="$W/g.err $W/g.log $W/srv.log"
+		ossl_www "$v" "$oc"
+		held "$W/g.out" "$W/g.err" gnutls-cli --insecure --logfile="$W/g.log" \
+			-p "$port" --priority "$(gprio "$v" "$gc")" 127.0.0.1
+		get f1000003
+		end_held
+		check "$t: gets f1000003, sha256 matches" body_ok "$W/g.out" "$www/f1000003"
+		check "$t: gnutls-cli negotiated TLS1.${v#1} $gc" \
+			grep -q "Description: (TLS1.${v#1}-X.509)-.*-($gc)" "$W/g.log"
+		stop "$spid"
+		finish "$t" 1 "$(ossl_rx "$v")"
+
+		t="openssl s_client -> gnutls-serv --echo $v $name"
+		next_port
+		begin
+		logs="$W/e.err $W/gs.log"
+		gnutls-serv -p "$port" --echo --crlf --x509certfile "$W/cert.pem" \
+			--x509keyfile "$W/key.pem" --priority "$(gprio "$v" "$gc")" \
+			>"$W/gs.log" 2>&1 &
+		spid=$!
+		wait_listen "$port"
+		# shellcheck disable=SC2046
+		held "$W/e.out" "$W/e.err" env OPENSSL_CONF="$W/ktls.cnf" openssl s_client \
+			-connect "127.0.0.1:$port" -brief -nocommands $(ossl_opts "$v" "$oc")
+		(cat "$www/echo" >&3) 2>/dev/null &
+		wpid=$!
+		i=0
+		while [ "$(size "$W/e.out")" -lt "$(size "$www/echo")" ] && [ $i -lt 600 ] &&
+			kill -0 "$cpid" 2>/dev/null; do
+			sleep 0.2
+			i=$((i + 1))
+		done
+		kill "$wpid" 2>/dev/null
+		wait "$wpid" 2>/dev/null
+		end_held_eof
+		check "$t: $(size "$www/echo") B echoed back, sha256 matches" \
+			same "$W/e.out" "$www/echo"
+		check "$t: s_client used kTLS (send always, receive on 1.2)" sh -c "
+			grep -q 'Using Kernel TLS for sending' '$W/e.err' &&
+			if [ $v = 12 ]; then grep -q 'for receiving' '$W/e.err';
+			else ! grep -q 'for receiving' '$W/e.err'; fi"
+		stop "$spid"
+		finish "$t" 1 "$(ossl_rx "$v")"
+	done 6<<-EOF
+	$suites
+	EOF
+
+	echo "# GnuTLS's own server and client, kTLS asked for in its config ($(elapsed))"
+	for v in 12 13; do
+		t="openssl s_client <- gnutls-serv --httpdata $v"
+		next_port
+		begin
+		logs="$W/h.err $W/gs.log"
+		gnutls-serv -p "$port" --httpdata "$www/f1000003" --x509certfile "$W/cert.pem" \
+			--x509keyfile "$W/key.pem" --priority "NORMAL:-VERS-ALL:+VERS-TLS1.${v#1}" \
+			>"$W/gs.log" 2>&1 &
+		spid=$!
+		wait_listen "$port"
+		held "$W/h.out" "$W/h.err" env OPENSSL_CONF="$W/ktls.cnf" openssl s_client \
+			-connect "127.0.0.1:$port" -brief -nocommands
+		get f
+		end_held
+		check "$t: gets 1000003 B, sha256 matches" body_ok "$W/h.out" "$www/f1000003"
+		echo "# $t: $(grep -E '^(Protocol version|Ciphersuite)' "$W/h.err" | tr '\n' ' ')"
+
+		t="gnutls-cli <- gnutls-serv, ktls = true in GnuTLS's config, $v"
+		logs="$W/g.err $W/g.log $W/gs.log"
+		held "$W/g.out" "$W/g.err" env GNUTLS_SYSTEM_PRIORITY_FILE="$W/gnutls.cfg" \
+			gnutls-cli --insecure --logfile="$W/g.log" -p "$port" \
+			--priority "NORMAL:-VERS-ALL:+VERS-TLS1.${v#1}" 127.0.0.1
+		get f
+		end_held
+		check "$t: gets 1000003 B, sha256 matches" body_ok "$W/g.out" "$www/f1000003"
+		stop "$spid"
+		# The s_client above: kTLS TX, and RX on 1.2; GnuTLS on both ends
+		# of the second connection: nothing.
+		finish "openssl s_client and gnutls-cli <- gnutls-serv $v (GnuTLS uses no kTLS)" \
+			1 "$(ossl_rx "$v")"
+	done
+}
+
+# --- nginx ----------------------------------------------------------------
+
+nginx_conf() {
+	cat >"$W/ng/nginx.conf" <<EOF
+user root;
+worker_processes 1;
+pid $W/ng/nginx.pid;
+error_log $W/ng/error.log info;
+events { worker_connections 64; }
+http {
+	access_log off;
+	default_type application/octet-stream;
+	sendfile on;
+	client_body_temp_path $W/ng/body;
+	proxy_temp_path $W/ng/proxy;
+	fastcgi_temp_path $W/ng/fastcgi;
+	uwsgi_temp_path $W/ng/uwsgi;
+	scgi_temp_path $W/ng/scgi;
+	server {
+		listen 127.0.0.1:$port ssl;
+		ssl_certificate $W/cert.pem;
+		ssl_certificate_key $W/key.pem;
+		ssl_protocols $1;
+		ssl_ciphers $2;
+		ssl_conf_command Options KTLS;
+		root $www;
+	}
+}
+EOF
+}
+
+nginx_ok() {
+	[ "$1" = 200 ] && grep -q "SSL connection using $2" "$W/n.err" &&
+		same "$W/n.out" "$3"
+}
+
+group_nginx() {
+	echo "# nginx (sendfile on, ssl_conf_command Options KTLS) to curl ($(elapsed))"
+	for v in 12 13; do
+		next_port
+		if [ "$v" = 12 ]; then
+			want="TLSv1.2 / ECDHE-ECDSA-AES128-GCM-SHA256"
+			nginx_conf TLSv1.2 ECDHE-ECDSA-AES128-GCM-SHA256
+		else
+			want="TLSv1.3 / TLS_AES_256_GCM_SHA384"
+			nginx_conf TLSv1.3 HIGH
+		fi
+		t="nginx $v"
+		begin
+		logs="$W/n.err $W/ng/start.err $W/ng/error.log"
+		nginx -c "$W/ng/nginx.conf" 2>"$W/ng/start.err"
+		check "$t: nginx starts" wait_listen "$port"
+		for f in f0 f1 f16385 f64m; do
+			code=$(curl -sS -k -v --max-time 300 -o "$W/n.out" -w '%{http_code}' \
+				"https://127.0.0.1:$port/$f" 2>"$W/n.err")
+			check "$t: curl gets $f ($(size "$www/$f") B), HTTP $code, sha256 matches" \
+				nginx_ok "$code" "$want" "$www/$f"
+			rm -f "$W/n.out"
+		done
+		kill "$(cat "$W/ng/nginx.pid")"
+		i=0
+		while [ -e "$W/ng/nginx.pid" ] && [ $i -lt 100 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		check "$t: nginx stopped, no error in its log" \
+			sh -c "[ ! -e '$W/ng/nginx.pid' ] && ! grep -E '\[(emerg|alert|crit|error)\]' '$W/ng/error.log'"
+		finish "$t ($want)" 4 $((4 * $(ossl_rx "$v")))
+	done
+}
+
+# --- ss -------------------------------------------------------------------
+
+# ss_tls CONNS EXPECT: the tcp-ulp-tls info of every established socket on
+# $port is EXPECT, and there are CONNS of them.
+ss_tls() {
+	ss -Htiepn "( sport = :$port or dport = :$port )" 2>/dev/null >"$W/ss.out"
+	grep -o 'tcp-ulp-tls.*' "$W/ss.out" | sed 's/ *$//' >"$W/ss.tls"
+	[ "$(grep -c . "$W/ss.tls")" = "$1" ] && [ "$(sort -u "$W/ss.tls")" = "$2" ]
+}
+
+# ktls_said VERSION LOG...: each log has "Using Kernel TLS for sending",
+# and "... for receiving" on TLS 1.2 only.
+ktls_said() {
+	v=$1
+	shift
+	for l in "$@"; do
+		grep -q 'Using Kernel TLS for sending' "$l" || return 1
+		if [ "$v" = 12 ]; then
+			grep -q 'Using Kernel TLS for receiving' "$l" || return 1
+		else
+			! grep -q 'Using Kernel TLS for receiving' "$l" || return 1
+		fi
+	done
+}
+
+group_ss() {
+	echo "# ss -tiepn on open kTLS connections (s_server and s_client, kTLS on) ($(elapsed))"
+	for v in 12 13; do
+		if [ "$v" = 12 ]; then
+			oc=ECDHE-ECDSA-AES128-GCM-SHA256
+			want="tcp-ulp-tls version: 1.2 cipher: aes-gcm-128 rxconf: sw txconf: sw"
+		else
+			oc=TLS_AES_256_GCM_SHA384
+			want="tcp-ulp-tls version: 1.3 cipher: aes-gcm-256 rxconf: none txconf: sw"
+		fi
+		next_port
+		begin
+		logs="$W/s.log $W/c.log"
+		rm -f "$W/sin" "$W/cin"
+		mkfifo "$W/sin" "$W/cin"
+		# shellcheck disable=SC2046
+		env OPENSSL_CONF="$W/ktls.cnf" openssl s_server -accept "$port" \
+			-cert "$W/cert.pem" -key "$W/key.pem" $(ossl_opts "$v" "$oc") \
+			<"$W/sin" >"$W/s.log" 2>&1 &
+		spid=$!
+		exec 4>"$W/sin"
+		wait_listen "$port"
+		# shellcheck disable=SC2046
+		env OPENSSL_CONF="$W/ktls.cnf" openssl s_client -connect "127.0.0.1:$port" \
+			-brief $(ossl_opts "$v" "$oc") <"$W/cin" >"$W/c.log" 2>&1 &
+		cpid=$!
+		exec 5>"$W/cin"
+		i=0
+		while ! ss_tls 2 "$want" && [ $i -lt 100 ]; do
+			sleep 0.3
+			i=$((i + 1))
+		done
+		sed 's/^/# /' "$W/ss.out"
+		check "ss $v: both ends show \"$want\"" ss_tls 2 "$want"
+		exec 5>&-
+		wait "$cpid"
+		exec 4>&-
+		stop "$spid"
+		# OpenSSL's own word, from both ends.
+		for l in "$W/s.log" "$W/c.log"; do
+			grep 'Using Kernel TLS' "$l" | sed "s|^|# ${l##*/}: |"
+		done
+		check "ss $v: s_server and s_client report kTLS as ss shows it" \
+			ktls_said "$v" "$W/s.log" "$W/c.log"
+		finish "ss $v" 2 $((2 * $(ossl_rx "$v")))
+	done
+}
+
+for g in $groups; do
+	"group_$g"
+done
+
+check "stock tls was never loaded" test ! -e /sys/module/tls
+echo "# done in $(elapsed)"
+echo "1..$n"
+[ $fail = 0 ]
