@@ -168,7 +168,7 @@ static void ctls_rx_check_head(struct sock *sk, struct ctls_rx *rx)
  * must move out, be it two bytes of a header (the tail of a large skb
  * mostly read holds all of that skb's memory).
  */
-static bool ctls_rx_pressure(struct sock *sk, struct ctls_rx *rx)
+static bool ctls_rx_pressure(struct sock *sk)
 {
 	return tcp_inq(sk) && tcp_epollin_ready(sk, INT_MAX);
 }
@@ -176,20 +176,21 @@ static bool ctls_rx_pressure(struct sock *sk, struct ctls_rx *rx)
 static void ctls_data_ready(struct sock *sk)
 {
 	struct ctls_context *ctx = ctls_ctx(sk);
-	bool ready;
+	bool ready, pressure;
 
 	ctls_rx_check_head(sk, ctx->rx);
 	ready = ctls_rx_ready(sk, ctx);
+	pressure = ctls_rx_pressure(sk);
 
 	/*
 	 * A partial record filling TCP's buffer must move out even when the
 	 * reader is in poll() (which waits for a whole record): the work
 	 * item stages it unless a reader does first.
 	 */
-	if (!ready && ctls_rx_pressure(sk, ctx->rx))
+	if (!ready && pressure)
 		schedule_work(&ctx->rx->stage_work);
-	if (ready || sk->sk_err || (sk->sk_shutdown & RCV_SHUTDOWN) ||
-	    ctls_rx_pressure(sk, ctx->rx))
+	if (ready || pressure || sk->sk_err ||
+	    (sk->sk_shutdown & RCV_SHUTDOWN))
 		ctx->rx->saved_data_ready(sk);
 }
 
@@ -264,7 +265,7 @@ static void ctls_rx_relieve(struct sock *sk, struct ctls_rx *rx)
 	int err = 0;
 
 	while (!err && !rx->closed && !rx->stop_err &&
-	       !ctls_rx_tcp_record(sk, rx->ctx) && ctls_rx_pressure(sk, rx))
+	       !ctls_rx_tcp_record(sk, rx->ctx) && ctls_rx_pressure(sk))
 		err = ctls_rx_stage(sk, rx->ctx);
 }
 
@@ -306,7 +307,7 @@ static int ctls_rx_wait(struct sock *sk, struct ctls_context *ctx, long *timeo)
 			return sock_error(sk);
 		if (sk->sk_shutdown & RCV_SHUTDOWN || sock_flag(sk, SOCK_DONE))
 			return 0;
-		if (ctls_rx_pressure(sk, ctx->rx)) {
+		if (ctls_rx_pressure(sk)) {
 			ret = ctls_rx_stage(sk, ctx);
 			if (ret)
 				return ret;
@@ -318,7 +319,7 @@ static int ctls_rx_wait(struct sock *sk, struct ctls_context *ctx, long *timeo)
 		sk_set_bit(SOCKWQ_ASYNC_WAITDATA, sk);
 		sk_wait_event(sk, timeo, ctls_rx_ready(sk, ctx) || sk->sk_err ||
 			      (sk->sk_shutdown & RCV_SHUTDOWN) ||
-			      ctls_rx_pressure(sk, ctx->rx), &wait);
+			      ctls_rx_pressure(sk), &wait);
 		sk_clear_bit(SOCKWQ_ASYNC_WAITDATA, sk);
 		remove_wait_queue(sk_sleep(sk), &wait);
 		if (signal_pending(current))

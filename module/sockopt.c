@@ -64,19 +64,12 @@ static int ctls_update_crypto(struct sock *sk, sockptr_t optval,
 {
 	struct ctls_context *ctx = ctls_ctx(sk);
 	union ctls_crypto_info *ci = tx ? &ctx->tx_info : &ctx->rx_info;
+	const struct ctls_cipher *cipher;
 	union ctls_crypto_info new;
-	int err = 0;
+	int err;
 
-	if (copy_from_sockptr(&new.info, optval, sizeof(new.info)))
-		err = -EFAULT;
-	else if (new.info.version != ci->info.version ||
-		 new.info.cipher_type != ci->info.cipher_type ||
-		 optlen != ctx->cipher->info_len)
-		err = -EINVAL;
-	else if (copy_from_sockptr_offset(&new.info + 1, optval,
-					  sizeof(new.info),
-					  optlen - sizeof(new.info)))
-		err = -EFAULT;
+	/* Checked against this direction's keys: same version and cipher. */
+	err = ctls_copy_info(&new, ci, optval, optlen, &cipher);
 	if (!err)
 		err = tx ? ctls_tx_rekey(sk, ctx, &new) :
 			   ctls_rx_rekey(sk, ctx, &new);
@@ -102,10 +95,9 @@ static int ctls_set_crypto(struct sock *sk, sockptr_t optval,
 
 	if (sockptr_is_null(optval) || optlen < sizeof(struct tls_crypto_info))
 		return -EINVAL;
-	if (ctls_info_ready(ci) && ci->info.version != TLS_1_3_VERSION)
-		return -EBUSY;
 	if (ctls_info_ready(ci))
-		return ctls_update_crypto(sk, optval, optlen, tx);
+		return ci->info.version == TLS_1_3_VERSION ?
+		       ctls_update_crypto(sk, optval, optlen, tx) : -EBUSY;
 
 	err = ctls_copy_info(ci, other, optval, optlen, &cipher);
 	if (err)
