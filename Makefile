@@ -34,7 +34,8 @@ modules: host-tools
 # about glibc's NSS functions in static programs, which none of them calls.
 # bench.c also runs libssl's own record layer as a baseline.
 build/tests/bench: TEST_LIBS := -lssl -lm
-build/tests/%: userspace-tests/%.c userspace-tests/tap.h userspace-tests/net.h
+build/tests/%: userspace-tests/%.c userspace-tests/tap.h userspace-tests/net.h \
+		userspace-tests/ktls.h
 	@mkdir -p $(@D)
 	gcc -static -O2 -Wall -Wextra -pthread -o $@ $< $(TEST_LIBS) -lcrypto -Wl,--no-warnings
 

@@ -27,12 +27,10 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "ktls.h"
 #include "net.h"
 #include "tap.h"
 
-#ifndef SOL_TLS
-#define SOL_TLS 282
-#endif
 #ifndef TLS_1_3_VERSION
 #define TLS_1_3_VERSION 0x0304
 #endif
@@ -41,15 +39,11 @@
 #define MAX_SHOWN	5	/* violations printed per operation */
 #define MAX_BAD		20	/* violations before an operation gives up */
 #define TIMEOUT_S	3	/* SO_SNDTIMEO and SO_RCVTIMEO */
-#define REC_HANDSHAKE	22
 #define REC_MAX		16384
 #define SMALL		100
 #define BIG		40000
 
 #define FAILSLAB	"/sys/kernel/debug/failslab/"
-
-/* key_update, length 1, update_not_requested (RFC 8446 4.6.3) */
-static const unsigned char key_update[] = { 0x18, 0x00, 0x00, 0x01, 0x00 };
 
 static unsigned char txbuf[BIG], rxbuf[65536];
 static int fail_fd = -1;
@@ -227,23 +221,9 @@ static long mismatch(const unsigned char *buf, size_t len, size_t off)
 	return -1;
 }
 
-static void gcm_key(struct tls12_crypto_info_aes_gcm_128 *k, int version,
-		    int gen)
-{
-	memset(k, 0, sizeof(*k));
-	k->info.version = version;
-	k->info.cipher_type = TLS_CIPHER_AES_GCM_128;
-	memset(k->key, 0x11 + gen, sizeof(k->key));
-	memset(k->iv, 0x22 + gen, sizeof(k->iv));
-	memset(k->salt, 0x33, sizeof(k->salt));
-}
-
 static int set_key(int fd, int opt, int version, int gen)
 {
-	struct tls12_crypto_info_aes_gcm_128 k;
-
-	gcm_key(&k, version, gen);
-	return setsockopt(fd, SOL_TLS, opt, &k, sizeof(k));
+	return set_gcm_key(fd, opt, version, 0x11 + gen * 4);
 }
 
 static int set_ulp(int fd)
@@ -274,43 +254,6 @@ static void tls_pair(int version, unsigned int what, int *a, int *b)
 fail:
 	perror("tls pair");
 	exit(2);
-}
-
-static ssize_t send_type(int fd, unsigned char type, const void *buf,
-			 size_t len)
-{
-	char cbuf[CMSG_SPACE(1)] = {};
-	struct iovec iov = { (void *)buf, len };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-
-	c->cmsg_level = SOL_TLS;
-	c->cmsg_type = TLS_SET_RECORD_TYPE;
-	c->cmsg_len = CMSG_LEN(1);
-	*CMSG_DATA(c) = type;
-	return sendmsg(fd, &msg, 0);
-}
-
-/* A read that says the record type (0 if none came). */
-static ssize_t recv_type(int fd, void *buf, size_t len, unsigned char *type)
-{
-	char cbuf[CMSG_SPACE(1)] = {};
-	struct iovec iov = { buf, len };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	ssize_t n = recvmsg(fd, &msg, 0);
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-
-	*type = 0;
-	if (n >= 0 && c && c->cmsg_level == SOL_TLS &&
-	    c->cmsg_type == TLS_GET_RECORD_TYPE)
-		*type = *CMSG_DATA(c);
-	return n;
 }
 
 /* Read @len bytes; returns how many came before an error or timeout. */
@@ -379,20 +322,6 @@ static bool wait_inq(int fd, int want)
 		usleep(1000);
 	}
 	return false;
-}
-
-static long stat_of(const char *name)
-{
-	FILE *f = fopen("/proc/net/tls_stat", "r");
-	char s[64];
-	long v = -1, x;
-
-	while (f && fscanf(f, "%63s %ld", s, &x) == 2)
-		if (!strcmp(s, name))
-			v = x;
-	if (f)
-		fclose(f);
-	return v;
 }
 
 /* ---- setsockopt -------------------------------------------------------- */
@@ -465,7 +394,7 @@ static bool step_rekey(struct tally *t, const void *arg)
 		perror("KeyUpdate");
 		exit(2);
 	}
-	if (!tx && recv_type(b, buf, sizeof(buf), &type) != sizeof(key_update)) {
+	if (!tx && recv_type(b, buf, sizeof(buf), 0, &type) != sizeof(key_update)) {
 		perror("KeyUpdate");
 		exit(2);
 	}
@@ -477,7 +406,7 @@ static bool step_rekey(struct tally *t, const void *arg)
 		goto out;
 	}
 	if (tx) {
-		r = recv_type(b, buf, sizeof(buf), &type);
+		r = recv_type(b, buf, sizeof(buf), 0, &type);
 		if (r != sizeof(key_update) || type != REC_HANDSHAKE ||
 		    memcmp(buf, key_update, r)) {
 			violation(t, "the peer read %ld bytes of type %d (%s), not the KeyUpdate",

@@ -18,12 +18,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ktls.h"
 #include "net.h"
 #include "tap.h"
 
-#ifndef SOL_TLS
-#define SOL_TLS 282
-#endif
 
 struct cipher {
 	const char *name;
@@ -242,9 +240,6 @@ out:
 
 /* ---- TLS 1.3 KeyUpdate, both ways ------------------------------------ */
 
-#define HANDSHAKE 22
-static const unsigned char key_update[] = { 0x18, 0x00, 0x00, 0x01, 0x00 };
-
 /* Keys of generation @gen; the sequence number starts at 0 (RFC 8446 5.3). */
 static void gen_keys(struct keys *k, int gen)
 {
@@ -257,21 +252,6 @@ static void gen_keys(struct keys *k, int gen)
 	for (i = 0; i < 4; i++)
 		k->salt[i] = 0x20 + gen + i;
 	memset(k->seq, 0, 8);
-}
-
-static ssize_t send_type(int fd, int type, const void *p, size_t len)
-{
-	char cbuf[CMSG_SPACE(1)] = {};
-	struct iovec iov = { .iov_base = (void *)p, .iov_len = len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-
-	cm->cmsg_level = SOL_TLS;
-	cm->cmsg_type = TLS_SET_RECORD_TYPE;
-	cm->cmsg_len = CMSG_LEN(1);
-	*CMSG_DATA(cm) = type;
-	return sendmsg(fd, &msg, 0);
 }
 
 /*
@@ -300,7 +280,7 @@ static void rekey_tx(const struct cipher *c)
 	for (g = 0; g < GENS; g++) {
 		gen_keys(&k, g + 1);
 		if (send(tx, src, PER_GEN, 0) != PER_GEN ||
-		    send_type(tx, HANDSHAKE, key_update, 5) != 5 ||
+		    send_type(tx, REC_HANDSHAKE, key_update, 5) != 5 ||
 		    set_key(tx, TLS_TX, c, TLS_1_3_VERSION, &k))
 			goto out;
 	}
@@ -308,7 +288,7 @@ static void rekey_tx(const struct cipher *c)
 	tx = -1;
 	gen_keys(&k, 0);
 	while ((n = open_record(rx, c, 1, &k, seq++, out, &type)) >= 0) {
-		if (type == HANDSHAKE && n == 5 && !memcmp(out, key_update, 5)) {
+		if (type == REC_HANDSHAKE && n == 5 && !memcmp(out, key_update, 5)) {
 			gen_keys(&k, ++updates);
 			seq = 0;
 			continue;
@@ -362,20 +342,6 @@ static int seal_record(int fd, const struct cipher *c, const struct keys *k,
 	return send(fd, rec, 5 + ct + 16, 0) == 5 + ct + 16 ? 0 : -1;
 }
 
-/* recvmsg with room for the record type. */
-static ssize_t recv_type(int fd, unsigned char *p, size_t len, int *type)
-{
-	char cbuf[CMSG_SPACE(1)] = {};
-	struct iovec iov = { .iov_base = p, .iov_len = len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-	ssize_t n = recvmsg(fd, &msg, 0);
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-
-	*type = n >= 0 && cm ? *CMSG_DATA(cm) : 0;
-	return n;
-}
-
 /*
  * OpenSSL seals GENS generations of 1000-byte records, each closed by a
  * KeyUpdate under the old key; ctls reads them, setting TLS_RX at every
@@ -385,7 +351,8 @@ static void rekey_rx(const struct cipher *c)
 {
 	unsigned char src[1000], buf[4096];
 	size_t got = 0, want = (size_t)GENS * 10 * sizeof(src);
-	int tx, rx, g, r, type, bad = 0, updates = 0;
+	int tx, rx, g, r, bad = 0, updates = 0;
+	unsigned char type;
 	struct keys k;
 	ssize_t n;
 
@@ -400,11 +367,11 @@ static void rekey_rx(const struct cipher *c)
 		gen_keys(&k, g);
 		for (r = 0; r < 10; r++)
 			seal_record(tx, c, &k, r, 23, src, sizeof(src));
-		seal_record(tx, c, &k, r, HANDSHAKE, key_update, 5);
+		seal_record(tx, c, &k, r, REC_HANDSHAKE, key_update, 5);
 	}
 	close(tx);
-	while ((n = recv_type(rx, buf, sizeof(buf), &type)) > 0) {
-		if (type == HANDSHAKE) {
+	while ((n = recv_type(rx, buf, sizeof(buf), 0, &type)) > 0) {
+		if (type == REC_HANDSHAKE) {
 			gen_keys(&k, ++updates);
 			if (set_key(rx, TLS_RX, c, TLS_1_3_VERSION, &k))
 				break;

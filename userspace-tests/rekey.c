@@ -23,53 +23,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ktls.h"
 #include "net.h"
 #include "tap.h"
 
-#ifndef SOL_TLS
-#define SOL_TLS 282
-#endif
 #ifndef TLS_1_3_VERSION
 #define TLS_1_3_VERSION 0x0304
 #endif
 
 #define MIB (1u << 20)
-#define REC_HANDSHAKE 22
 
-/* key_update, length 1, update_not_requested (RFC 8446 4.6.3) */
-static const unsigned char key_update[] = { 0x18, 0x00, 0x00, 0x01, 0x00 };
-
-static void gcm_key(struct tls12_crypto_info_aes_gcm_128 *k, int version,
-		    int dir, int gen)
-{
-	memset(k, 0, sizeof(*k));
-	k->info.version = version;
-	k->info.cipher_type = TLS_CIPHER_AES_GCM_128;
-	memset(k->key, 0x10 + dir * 0x40 + gen, sizeof(k->key));
-	memset(k->iv, 0x20 + dir * 0x40 + gen, sizeof(k->iv));
-	memset(k->salt, 0x30 + dir, sizeof(k->salt));
-}
-
+/* Keys per direction (0: a->b, 1: b->a) and generation. */
 static int set_key(int fd, int opt, int version, int dir, int gen)
 {
-	struct tls12_crypto_info_aes_gcm_128 k;
-
-	gcm_key(&k, version, dir, gen);
-	return setsockopt(fd, SOL_TLS, opt, &k, sizeof(k));
-}
-
-static long stat_of(const char *name)
-{
-	FILE *f = fopen("/proc/net/tls_stat", "r");
-	char n[64];
-	long v = -1, x;
-
-	while (f && fscanf(f, "%63s %ld", n, &x) == 2)
-		if (!strcmp(n, name))
-			v = x;
-	if (f)
-		fclose(f);
-	return v;
+	return set_gcm_key(fd, opt, version, 0x10 + dir * 0x40 + gen * 4);
 }
 
 /* A loopback pair, "tls" on both ends, keys of generation 0 both ways. */
@@ -85,45 +52,6 @@ static void pair(int version, int *a, int *b)
 		perror("tls pair");
 		exit(2);
 	}
-}
-
-static ssize_t send_type(int fd, unsigned char type, const void *buf,
-			 size_t len)
-{
-	char cbuf[CMSG_SPACE(1)] = {};
-	struct iovec iov = { (void *)buf, len };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-
-	c->cmsg_level = SOL_TLS;
-	c->cmsg_type = TLS_SET_RECORD_TYPE;
-	c->cmsg_len = CMSG_LEN(1);
-	*CMSG_DATA(c) = type;
-	return sendmsg(fd, &msg, 0);
-}
-
-/* recvmsg with room for the record type; *type is 0 if none came. */
-static ssize_t recv_type(int fd, void *buf, size_t len, int flags,
-			 unsigned char *type)
-{
-	char cbuf[CMSG_SPACE(1)] = {};
-	struct iovec iov = { buf, len };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c;
-	ssize_t n = recvmsg(fd, &msg, flags);
-
-	*type = 0;
-	c = CMSG_FIRSTHDR(&msg);
-	if (n >= 0 && c && c->cmsg_level == SOL_TLS &&
-	    c->cmsg_type == TLS_GET_RECORD_TYPE)
-		*type = *CMSG_DATA(c);
-	return n;
 }
 
 static int readable(int fd)
@@ -166,7 +94,7 @@ static void test_bad_updates(void)
 	k256.info.cipher_type = TLS_CIPHER_AES_GCM_256;
 	tap_errno(setsockopt(a, SOL_TLS, TLS_TX, &k256, sizeof(k256)), EINVAL,
 		  "rekey to another cipher");
-	gcm_key(&k, TLS_1_3_VERSION, 0, 1);
+	gcm_key(&k, TLS_1_3_VERSION, 0x10 + 4);
 	tap_errno(setsockopt(a, SOL_TLS, TLS_TX, &k, sizeof(k) - 1), EINVAL,
 		  "rekey with a short key struct");
 	tap_errno(setsockopt(a, SOL_TLS, TLS_TX, &k, sizeof(k) + 1), EINVAL,
