@@ -6,6 +6,8 @@
 #include <linux/kernel.h>
 #include <linux/build_bug.h>
 #include <linux/tls.h>
+#include <linux/scatterlist.h>
+#include <linux/uio.h>
 #include <crypto/aead.h>
 
 #include "ctls.h"
@@ -161,4 +163,50 @@ void ctls_cipher_request_free(struct aead_request *req)
 
 	aead_request_free(req);
 	crypto_free_aead(aead);
+}
+
+/*
+ * The caller's buffer as an AEAD operand, without copying it: pin @len
+ * bytes of @iter (a user buffer, or the pages of sendpage and splice) into
+ * @pages, at most @max of them, and point @sg at them, one entry per page.
+ * Returns the pages pinned, or -errno (a kernel buffer, a bad address, more
+ * than @max pages) with nothing pinned and the iterator where it was.
+ */
+int ctls_sg_pin(struct iov_iter *iter, size_t len, struct page **pages,
+		int max, struct scatterlist *sg)
+{
+	size_t got = 0, start;
+	int np = 0, err = -EMSGSIZE;
+	ssize_t n;
+
+	if (iov_iter_is_kvec(iter))
+		return -EMSGSIZE;
+	while (got < len && np < max) {
+		n = iov_iter_get_pages2(iter, pages + np, len - got, max - np,
+					&start);
+		if (n <= 0) {
+			err = n ?: -EFAULT;
+			break;
+		}
+		got += n;
+		while (n) {
+			size_t seg = min_t(size_t, n, PAGE_SIZE - start);
+
+			sg_set_page(&sg[np], pages[np], seg, start);
+			n -= seg;
+			start = 0;
+			np++;
+		}
+	}
+	if (got == len)
+		return np;
+	ctls_sg_unpin(pages, np);
+	iov_iter_revert(iter, got);
+	return err;
+}
+
+void ctls_sg_unpin(struct page **pages, int n)
+{
+	while (n--)
+		put_page(pages[n]);
 }

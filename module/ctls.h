@@ -17,6 +17,7 @@ struct aead_request;
 struct ctls_tx;
 struct ctls_rx;
 struct pipe_inode_info;
+struct scatterlist;
 
 /* What the user passed to TLS_TX / TLS_RX, whatever the cipher. */
 union ctls_crypto_info {
@@ -109,6 +110,9 @@ struct aead_request *ctls_cipher_request(const struct ctls_cipher *c,
 int ctls_cipher_rekey(struct aead_request *req, const struct ctls_cipher *c,
 		      const union ctls_crypto_info *ci);
 void ctls_cipher_request_free(struct aead_request *req);
+int ctls_sg_pin(struct iov_iter *iter, size_t len, struct page **pages,
+		int max, struct scatterlist *sg);
+void ctls_sg_unpin(struct page **pages, int n);
 
 /* tx.c */
 int ctls_tx_init(struct sock *sk, struct ctls_context *ctx);

@@ -6,10 +6,12 @@
  *
  * Records stay in TCP's receive queue until a reader wants one: readiness
  * (for poll and for waking readers) is computed by looking at the queue, so
- * softirq context never allocates or copies. A reader copies the record
- * out of TCP into a buffer of its exact size and decrypts it in place; the
- * plaintext waits on the "done" list until it has been read. MSG_PEEK
- * decrypts further records onto that list without consuming any.
+ * softirq context never allocates or copies. A reader decrypts the record
+ * from where it lies in TCP's queue: a TLS 1.2 data record it has room for
+ * straight into its own buffer (no copy at all, as upstream), any other
+ * into a buffer of the record's size, whose plaintext waits on the "done"
+ * list until it has been read. The record leaves TCP once authenticated.
+ * MSG_PEEK decrypts further records onto that list without consuming any.
  *
  * A record larger than what TCP's receive buffer can hold would stall the
  * connection (the window closes before the record is whole), so when TCP
@@ -26,6 +28,16 @@
 #include <net/tcp.h>
 
 #include "ctls.h"
+
+/*
+ * Scatterlists of one decryption, entry 0 the additional data in both:
+ * the ciphertext where it lies in TCP's queue (a record split over more
+ * skb fragments than that is copied out first), and the reader's pages
+ * or a buffer of ours for the plaintext.
+ */
+#define CTLS_RX_SRC_SGS		24
+#define CTLS_RX_PAGES		8
+#define CTLS_RX_DST_SGS		(CTLS_RX_PAGES + 3)
 
 struct ctls_rx_rec {
 	struct list_head list;
@@ -54,7 +66,18 @@ struct ctls_rx {
 	void (*saved_data_ready)(struct sock *sk);
 	u8 aad[CTLS_REC_MAX_AAD];
 	u8 nonce[CTLS_REC_MAX_NONCE];
-	struct scatterlist sg[2];
+	u8 tag[CTLS_REC_MAX_TAG];	/* a direct decrypt's tag goes here, */
+	u8 tail;			/* and its TLS 1.3 inner type */
+	struct scatterlist src[CTLS_RX_SRC_SGS];
+	struct scatterlist dst[CTLS_RX_DST_SGS];
+	struct page *pages[CTLS_RX_PAGES];	/* the reader's, pinned */
+};
+
+/* A reader's buffer a data record may be decrypted straight into. */
+struct ctls_rx_zc {
+	struct iov_iter *iter;
+	size_t room;		/* bytes it can still take */
+	size_t done;		/* bytes decrypted into it */
 };
 
 /* Copy @len bytes at @offset past what TCP has handed out, not consuming. */
@@ -77,6 +100,40 @@ static int ctls_tcp_peek(struct sock *sk, u32 offset, u8 *buf, u32 len)
 		len -= n;
 		if (!len)
 			return 0;
+	}
+	return -EAGAIN;
+}
+
+/*
+ * Point @sg at @len bytes at @offset past what TCP has handed out, as
+ * ctls_tcp_peek() would copy them. Returns the entries used, -EMSGSIZE
+ * when more than @max would be (or an skb has a frag_list).
+ */
+static int ctls_tcp_sg(struct sock *sk, u32 offset, u32 len,
+		       struct scatterlist *sg, int max)
+{
+	u32 seq = tcp_sk(sk)->copied_seq + offset;
+	struct sk_buff *skb;
+	int used = 0, n;
+
+	skb_queue_walk(&sk->sk_receive_queue, skb) {
+		u32 skb_off = seq - TCP_SKB_CB(skb)->seq;
+		u32 chunk;
+
+		if (skb_off >= skb->len)
+			continue;
+		if (skb_has_frag_list(skb) ||
+		    used + 1 + skb_shinfo(skb)->nr_frags > max)
+			return -EMSGSIZE;
+		chunk = min(len, skb->len - skb_off);
+		n = skb_to_sgvec_nomark(skb, sg + used, skb_off, chunk);
+		if (n < 0)
+			return n;
+		used += n;
+		seq += chunk;
+		len -= chunk;
+		if (!len)
+			return used;
 	}
 	return -EAGAIN;
 }
@@ -354,37 +411,51 @@ static void ctls_rx_key_update(struct sock *sk, struct ctls_rx *rx,
 	ctls_stats_inc(sk, CTLS_RX_REKEY_RECEIVED);
 }
 
-static int ctls_rx_decrypt(struct sock *sk, struct ctls_context *ctx,
-			   struct ctls_rx_rec *r, unsigned int len)
+/*
+ * Decrypt a record of @ct_len bytes of ciphertext (and its tag) from @src
+ * to @dst, entry 0 of each left for the additional data. @explicit is the
+ * TLS 1.2 explicit nonce. A failed authentication counts as a decrypt
+ * error; a driver short of memory does not.
+ */
+static int ctls_rx_aead(struct sock *sk, struct ctls_context *ctx,
+			const u8 *hdr, const u8 *explicit, unsigned int ct_len,
+			struct scatterlist *src, struct scatterlist *dst)
 {
 	const struct ctls_rec_proto *p = &ctx->rec;
 	struct ctls_rx *rx = ctx->rx;
-	unsigned int ct_len = len - p->explicit_len - p->tag_len, aad_len;
 	DECLARE_CRYPTO_WAIT(wait);
+	unsigned int aad_len;
 	int err;
 
 	if (p->tls13) {
-		memcpy(rx->aad, r->hdr, CTLS_REC_HDR_LEN);
+		memcpy(rx->aad, hdr, CTLS_REC_HDR_LEN);
 		aad_len = CTLS_REC_HDR_LEN;
 	} else {
-		aad_len = ctls_rec_aad(p, &rx->rec, rx->aad, r->hdr[0], ct_len);
+		aad_len = ctls_rec_aad(p, &rx->rec, rx->aad, hdr[0], ct_len);
 	}
-	ctls_rec_nonce(p, &rx->rec, r->data, rx->nonce);
-	sg_init_table(rx->sg, 2);
-	sg_set_buf(&rx->sg[0], rx->aad, aad_len);
-	sg_set_buf(&rx->sg[1], r->data + p->explicit_len, ct_len + p->tag_len);
+	ctls_rec_nonce(p, &rx->rec, explicit, rx->nonce);
+	sg_set_buf(&src[0], rx->aad, aad_len);
+	if (dst != src)
+		sg_set_buf(&dst[0], rx->aad, aad_len);
 
 	aead_request_set_callback(rx->req, CRYPTO_TFM_REQ_MAY_BACKLOG,
 				  crypto_req_done, &wait);
 	aead_request_set_ad(rx->req, aad_len);
-	aead_request_set_crypt(rx->req, rx->sg, rx->sg, ct_len + p->tag_len,
+	aead_request_set_crypt(rx->req, src, dst, ct_len + p->tag_len,
 			       rx->nonce);
 	err = crypto_wait_req(crypto_aead_decrypt(rx->req), &wait);
-	/* Failed authentication counts; a driver short of memory does not. */
 	if (err == -EBADMSG)
 		ctls_stats_inc(sk, CTLS_DECRYPT_ERROR);
-	if (err)
-		return err;
+	return err;
+}
+
+/* @r decrypted: where its plaintext is, its type, the next sequence. */
+static int ctls_rx_opened(struct sock *sk, struct ctls_context *ctx,
+			  struct ctls_rx_rec *r, unsigned int ct_len)
+{
+	const struct ctls_rec_proto *p = &ctx->rec;
+	struct ctls_rx *rx = ctx->rx;
+	int err;
 
 	r->off = p->explicit_len;
 	r->end = r->off + ct_len;
@@ -400,6 +471,21 @@ static int ctls_rx_decrypt(struct sock *sk, struct ctls_context *ctx,
 	if (!err && p->tls13)
 		ctls_rx_key_update(sk, rx, r);
 	return err;
+}
+
+/* Decrypt @r (payload of @len bytes) in place. */
+static int ctls_rx_decrypt(struct sock *sk, struct ctls_context *ctx,
+			   struct ctls_rx_rec *r, unsigned int len)
+{
+	const struct ctls_rec_proto *p = &ctx->rec;
+	unsigned int ct_len = len - p->explicit_len - p->tag_len;
+	struct scatterlist *sg = ctx->rx->src;
+	int err;
+
+	sg_init_table(sg, 2);
+	sg_set_buf(&sg[1], r->data + p->explicit_len, ct_len + p->tag_len);
+	err = ctls_rx_aead(sk, ctx, r->hdr, r->data, ct_len, sg, sg);
+	return err ?: ctls_rx_opened(sk, ctx, r, ct_len);
 }
 
 static int ctls_rx_bad_record(struct sock *sk)
@@ -430,19 +516,141 @@ static int ctls_rx_take_staged(struct sock *sk, struct ctls_context *ctx)
 }
 
 /*
- * Take the record at the head of TCP's queue (ctls_rx_wait() said it is
- * whole), decrypt it and queue its plaintext. A record that fails to
- * authenticate stays in TCP, so that every later read fails on it too, as
- * upstream's do; the socket error says EBADMSG. One the AEAD could not
- * decrypt for want of memory stays there too, but the socket goes on: the
- * next read tries again (upstream ends the stream with EBADMSG).
+ * Point rx->src at the ciphertext and tag of the record whose payload
+ * (@len bytes) starts @off bytes into TCP's queue. False when it is spread
+ * over too many pieces.
  */
-static int ctls_rx_take(struct sock *sk, struct ctls_context *ctx)
+static bool ctls_rx_src(struct sock *sk, struct ctls_context *ctx, u32 off,
+			u32 len)
+{
+	u32 skip = ctx->rec.explicit_len;
+	struct scatterlist *sg = ctx->rx->src;
+	int n;
+
+	sg_init_table(sg, CTLS_RX_SRC_SGS);
+	n = ctls_tcp_sg(sk, off + skip, len - skip, sg + 1,
+			CTLS_RX_SRC_SGS - 1);
+	if (n < 0)
+		return false;
+	sg_mark_end(&sg[n]);
+	return true;
+}
+
+/*
+ * The record at @off in TCP (its payload, @len bytes), decrypted into a
+ * new record on the done list: from where it lies in TCP when rx->src
+ * points there (@from_tcp), else copied out and decrypted in place.
+ */
+static int ctls_rx_queue(struct sock *sk, struct ctls_context *ctx,
+			 const u8 *hdr, u32 off, u32 len, bool from_tcp)
+{
+	const struct ctls_rec_proto *p = &ctx->rec;
+	unsigned int ct_len = len - p->explicit_len - p->tag_len;
+	struct ctls_rx *rx = ctx->rx;
+	struct ctls_rx_rec *r;
+	int err;
+
+	r = kmalloc(struct_size(r, data, len), sk->sk_allocation);
+	if (!r)
+		return -ENOMEM;
+	memcpy(r->hdr, hdr, CTLS_REC_HDR_LEN);
+	err = ctls_tcp_peek(sk, off, r->data,
+			    from_tcp ? p->explicit_len : len);
+	if (!err && from_tcp) {
+		sg_init_table(rx->dst, 2);
+		sg_set_buf(&rx->dst[1], r->data + p->explicit_len,
+			   ct_len + p->tag_len);
+		err = ctls_rx_aead(sk, ctx, hdr, r->data, ct_len, rx->src,
+				   rx->dst);
+		err = err ?: ctls_rx_opened(sk, ctx, r, ct_len);
+	} else if (!err) {
+		err = ctls_rx_decrypt(sk, ctx, r, len);
+	}
+	if (err) {
+		kfree_sensitive(r);
+		return err;
+	}
+	list_add_tail(&r->list, &rx->done);
+	return 0;
+}
+
+/*
+ * A data record, whole in TCP at @off, and a reader with room for all of
+ * it: decrypt it from TCP straight into the reader's buffer, as upstream
+ * does. TLS 1.3 only when the user promised no padding
+ * (TLS_RX_EXPECT_NO_PAD), as upstream: the inner type goes to rx->tail, and
+ * a record that turns out padded or not data is decrypted again the usual
+ * way (TlsDecryptRetry). Returns the bytes delivered, or -EMSGSIZE when
+ * the record must take the usual way; the reader's buffer is then where it
+ * was, as it is after an error.
+ */
+static int ctls_rx_direct(struct sock *sk, struct ctls_context *ctx,
+			  const u8 *hdr, u32 off, u32 len, struct ctls_rx_zc *zc)
+{
+	const struct ctls_rec_proto *p = &ctx->rec;
+	unsigned int ct_len = len - p->explicit_len - p->tag_len;
+	unsigned int plain = ct_len - p->tls13;
+	struct ctls_rx *rx = ctx->rx;
+	u8 explicit[CTLS_REC_MAX_EXPLICIT];
+	int np, n, err;
+
+	err = ctls_tcp_peek(sk, off, explicit, p->explicit_len);
+	if (err)
+		return err;
+	sg_init_table(rx->dst, CTLS_RX_DST_SGS);
+	np = ctls_sg_pin(zc->iter, plain, rx->pages, CTLS_RX_PAGES,
+			 rx->dst + 1);
+	if (np < 0)
+		return -EMSGSIZE;
+	n = 1 + np;
+	if (p->tls13)
+		sg_set_buf(&rx->dst[n++], &rx->tail, 1);
+	sg_set_buf(&rx->dst[n], rx->tag, p->tag_len);
+	sg_mark_end(&rx->dst[n]);
+	err = ctls_rx_aead(sk, ctx, hdr, explicit, ct_len, rx->src, rx->dst);
+	ctls_sg_unpin(rx->pages, np);
+	if (!err && p->tls13 && rx->tail != CTLS_REC_TYPE_DATA) {
+		ctls_stats_inc(sk, CTLS_DECRYPT_RETRY);
+		err = -EMSGSIZE;
+	}
+	err = err ?: ctls_rec_advance(p, &rx->rec);
+	if (err) {
+		iov_iter_revert(zc->iter, plain);
+		return err;
+	}
+	return plain;
+}
+
+/* Whether the record with header @hdr may go straight to @zc's reader. */
+static bool ctls_rx_direct_ok(struct ctls_context *ctx, const u8 *hdr,
+			      u32 len, const struct ctls_rx_zc *zc)
+{
+	const struct ctls_rec_proto *p = &ctx->rec;
+	u32 plain = len - p->explicit_len - p->tag_len - p->tls13;
+
+	if (!zc || hdr[0] != CTLS_REC_TYPE_DATA || !plain || plain > zc->room)
+		return false;
+	return !p->tls13 || ctx->rx_no_pad;
+}
+
+/*
+ * Take the record at the head of TCP's queue (ctls_rx_wait() said it is
+ * whole) and decrypt it: straight into the reader's buffer when @zc allows
+ * (returning the bytes delivered), else onto the done list (returning 0).
+ * A record that fails to authenticate stays in TCP, so that every later
+ * read fails on it too, as upstream's do; the socket error says EBADMSG.
+ * One the AEAD could not decrypt for want of memory stays there too, but
+ * the socket goes on: the next read tries again (upstream ends the stream
+ * with EBADMSG).
+ */
+static int ctls_rx_take(struct sock *sk, struct ctls_context *ctx,
+			struct ctls_rx_zc *zc)
 {
 	struct ctls_rx *rx = ctx->rx;
 	u8 hdr[CTLS_REC_HDR_LEN];
-	struct ctls_rx_rec *r;
-	int len, err;
+	int len, ret = -EMSGSIZE;
+	bool from_tcp;
+	u32 off;
 
 	if (rx->stage)
 		return ctls_rx_take_staged(sk, ctx);
@@ -451,37 +659,36 @@ static int ctls_rx_take(struct sock *sk, struct ctls_context *ctx)
 	len = ctls_rec_parse_header(&ctx->rec, hdr);
 	if (len < 0)
 		return len;
-	r = kmalloc(struct_size(r, data, len), sk->sk_allocation);
-	if (!r)
-		return -ENOMEM;
-	memcpy(r->hdr, hdr, sizeof(hdr));
-	err = ctls_tcp_peek(sk, CTLS_REC_HDR_LEN - rx->hdr_have, r->data, len);
-	if (!err)
-		err = ctls_rx_decrypt(sk, ctx, r, len);
-	if (err) {
-		kfree_sensitive(r);
+	off = CTLS_REC_HDR_LEN - rx->hdr_have;
+	from_tcp = ctls_rx_src(sk, ctx, off, len);
+	if (from_tcp && ctls_rx_direct_ok(ctx, hdr, len, zc))
+		ret = ctls_rx_direct(sk, ctx, hdr, off, len, zc);
+	if (ret == -EMSGSIZE)
+		ret = ctls_rx_queue(sk, ctx, hdr, off, len, from_tcp);
+	if (ret < 0)
 		/* Short of memory: the record is intact in TCP, try again. */
-		return err == -ENOMEM ? err : ctls_rx_bad_record(sk);
-	}
+		return ret == -ENOMEM ? ret : ctls_rx_bad_record(sk);
 	/* Authenticated: now it leaves TCP (but what was staged already). */
-	ctls_rx_move(sk, NULL, CTLS_REC_HDR_LEN - rx->hdr_have + len);
+	ctls_rx_move(sk, NULL, off + len);
 	rx->hdr_have = 0;
-	list_add_tail(&r->list, &rx->done);
-	return 0;
+	return ret;
 }
 
 /*
  * The record to read from next: after @prev when peeking past it, else the
  * first one not yet read. Decrypts one more when none is queued and one is
- * (or becomes) whole in TCP. Returns NULL with *@err: 0 at end of stream or
- * when @wait is false and nothing is there, else -errno.
+ * (or becomes) whole in TCP, straight into @zc's buffer if it can (then
+ * returning NULL with zc->done set). Returns NULL with *@err: 0 at end of
+ * stream or when @wait is false and nothing is there, else -errno.
  */
 static struct ctls_rx_rec *ctls_rx_next(struct sock *sk, struct ctls_context *ctx,
 					struct ctls_rx_rec *prev, bool wait,
-					long *timeo, int *err)
+					long *timeo, int *err,
+					struct ctls_rx_zc *zc)
 {
 	struct list_head *done = &ctx->rx->done;
 	struct list_head *next = prev ? prev->list.next : done->next;
+	int ret;
 
 	*err = 0;
 	if (next != done)
@@ -495,8 +702,11 @@ static struct ctls_rx_rec *ctls_rx_next(struct sock *sk, struct ctls_context *ct
 	*err = ctls_rx_wait(sk, ctx, timeo);
 	if (*err <= 0)
 		return NULL;
-	*err = ctls_rx_take(sk, ctx);
-	if (*err)
+	ret = ctls_rx_take(sk, ctx, zc);
+	if (ret > 0)
+		zc->done = ret;
+	*err = min(ret, 0);
+	if (ret)
 		return NULL;
 	return list_last_entry(done, struct ctls_rx_rec, list);
 }
@@ -506,16 +716,16 @@ static struct ctls_rx_rec *ctls_rx_next(struct sock *sk, struct ctls_context *ct
  * record of another type than the first ends the call (0); a control record
  * the caller has no room to be told about is EIO, as upstream.
  */
-static int ctls_rx_type(struct msghdr *msg, struct ctls_rx_rec *r, u8 *control)
+static int ctls_rx_type(struct msghdr *msg, u8 type, u8 *control)
 {
 	int err;
 
 	if (*control)
-		return *control == r->type;
-	*control = r->type;
+		return *control == type;
+	*control = type;
 	err = put_cmsg(msg, SOL_TLS, TLS_GET_RECORD_TYPE, sizeof(*control),
 		       control);
-	if (r->type != CTLS_REC_TYPE_DATA &&
+	if (type != CTLS_REC_TYPE_DATA &&
 	    (err || (msg->msg_flags & MSG_CTRUNC)))
 		return -EIO;
 	return 1;
@@ -542,10 +752,40 @@ static int ctls_rx_copy(struct sock *sk, struct ctls_rx_rec *r,
 	return n;
 }
 
+/*
+ * One record's worth for the caller: from the done list (or decrypted onto
+ * it), or decrypted straight into the caller's buffer when it is a user
+ * buffer, not peeked into, and the call reads data records. Returns the
+ * bytes given, 0 when the call ends here (*@err says why), -errno.
+ */
+static int ctls_rx_one(struct sock *sk, struct msghdr *msg, size_t room,
+		       bool peek, bool wait, long *timeo,
+		       struct ctls_rx_rec **r, u8 *control, int *err)
+{
+	struct ctls_context *ctx = ctls_ctx(sk);
+	struct ctls_rx_zc zc = { .iter = &msg->msg_iter, .room = room };
+	bool direct = !peek && user_backed_iter(&msg->msg_iter) &&
+		      (!*control || *control == CTLS_REC_TYPE_DATA);
+
+	*r = ctls_rx_next(sk, ctx, peek ? *r : NULL, wait, timeo, err,
+			  direct ? &zc : NULL);
+	if (zc.done) {
+		ctls_rx_type(msg, CTLS_REC_TYPE_DATA, control);
+		msg->msg_flags |= MSG_EOR;
+		return zc.done;
+	}
+	if (!*r)
+		return 0;
+	*err = ctls_rx_type(msg, (*r)->type, control);
+	if (*err <= 0)
+		return 0;
+	*err = 0;
+	return ctls_rx_copy(sk, *r, msg, room, peek);
+}
+
 static int ctls_rx_recv(struct sock *sk, struct msghdr *msg, size_t len,
 			int flags)
 {
-	struct ctls_context *ctx = ctls_ctx(sk);
 	long timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
 	int target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
 	bool peek = flags & MSG_PEEK;
@@ -555,20 +795,13 @@ static int ctls_rx_recv(struct sock *sk, struct msghdr *msg, size_t len,
 	int err = 0, n;
 
 	while (copied < len) {
-		r = ctls_rx_next(sk, ctx, peek ? r : NULL, copied < target,
-				 &timeo, &err);
-		if (!r)
-			break;
-		err = ctls_rx_type(msg, r, &control);
-		if (err <= 0)
-			break;
-		n = ctls_rx_copy(sk, r, msg, len - copied, peek);
-		if (n < 0) {
+		n = ctls_rx_one(sk, msg, len - copied, peek, copied < target,
+				&timeo, &r, &control, &err);
+		if (n < 0)
 			err = n;
+		if (n <= 0)
 			break;
-		}
 		copied += n;
-		err = 0;
 		if (control != CTLS_REC_TYPE_DATA)
 			break;
 	}
@@ -620,7 +853,7 @@ ssize_t ctls_splice_read(struct socket *sock, loff_t *ppos,
 	if (err)
 		return err;
 	lock_sock(sk);
-	r = ctls_rx_next(sk, ctx, NULL, true, &timeo, &err);
+	r = ctls_rx_next(sk, ctx, NULL, true, &timeo, &err, NULL);
 	if (r && r->type != CTLS_REC_TYPE_DATA)
 		err = -EINVAL;
 	release_sock(sk);

@@ -9,7 +9,10 @@
  * A record lives in page fragments of the socket (sk_page_frag): its
  * header, then the plaintext copied from the caller, then room for the
  * TLS 1.3 inner type and the tag. Pushing seals it (encrypts it in place)
- * and hands those pages to TCP without another copy. One sealed record may
+ * and hands those pages to TCP without another copy. A call that brings a
+ * whole record at once (16 KiB, or its last bytes without MSG_MORE) skips
+ * the copy: the record is encrypted from the caller's pages into its
+ * fragments in one pass. One sealed record may
  * wait for TCP to take it ("out"); when TCP frees room, write_space
  * schedules a work item that sends it on.
  *
@@ -29,6 +32,14 @@
 #define CTLS_TX_FRAGS 8
 /* Plaintext may fill all fragment slots but one, kept for the tag. */
 #define CTLS_TX_DATA_FRAGS (CTLS_TX_FRAGS - 1)
+/*
+ * A record sealed straight from the caller's pages (ctls_tx_direct()):
+ * at least this much plaintext, from at most this many pages; its
+ * scatterlist adds the additional data and the TLS 1.3 inner type.
+ */
+#define CTLS_TX_DIRECT_MIN 1024
+#define CTLS_TX_SRC_PAGES 18
+#define CTLS_TX_SRC_SGS (CTLS_TX_SRC_PAGES + 2)
 
 struct ctls_tx_rec {
 	struct bio_vec frag[CTLS_TX_FRAGS];
@@ -51,7 +62,10 @@ struct ctls_tx {
 	bool closed;
 	u8 aad[CTLS_REC_MAX_AAD];
 	u8 nonce[CTLS_REC_MAX_NONCE];
+	u8 inner_type;			/* TLS 1.3, for a direct seal */
 	struct scatterlist sg[CTLS_TX_FRAGS + 1];
+	struct scatterlist src[CTLS_TX_SRC_SGS];
+	struct page *pages[CTLS_TX_SRC_PAGES];	/* the caller's, pinned */
 };
 
 /* Errors after which queued records are sent later, not given up. */
@@ -215,25 +229,20 @@ static int ctls_tx_drop(struct sock *sk, struct ctls_tx *tx,
 }
 
 /*
- * Seal the open record: header, inner type and tag room, in-place AEAD
- * encryption, then the sequence number moves on. The record becomes "out".
+ * Encrypt the open record (header and tail carved, @plain bytes of
+ * plaintext) from @src, entry 0 left for the additional data, into its
+ * fragments after the header; in place when @src is NULL. Then the
+ * sequence number moves on and the record becomes "out".
  */
-static int ctls_tx_seal(struct sock *sk, struct ctls_context *ctx)
+static int ctls_tx_encrypt(struct sock *sk, struct ctls_context *ctx,
+			   struct scatterlist *src, unsigned int plain)
 {
 	const struct ctls_rec_proto *p = &ctx->rec;
 	struct ctls_tx *tx = ctx->tx;
 	struct ctls_tx_rec *r = &tx->open;
-	unsigned int plain = ctls_tx_plain_len(ctx), aad_len;
 	DECLARE_CRYPTO_WAIT(wait);
-	u8 *tail;
+	unsigned int aad_len;
 	int err;
-
-	/* Inner type and tag room: one carve (< 32 bytes, a slot is kept). */
-	err = ctls_tx_carve(sk, r, ctls_rec_append(p), CTLS_TX_FRAGS, &tail);
-	if (err < 0)
-		return err;
-	if (p->tls13)
-		tail[0] = r->type;
 
 	ctls_rec_write_prepend(p, &tx->rec,
 			       page_address(r->frag[0].bv_page) + r->frag[0].bv_offset,
@@ -241,11 +250,15 @@ static int ctls_tx_seal(struct sock *sk, struct ctls_context *ctx)
 	aad_len = ctls_rec_aad(p, &tx->rec, tx->aad, r->type, plain);
 	ctls_rec_nonce(p, &tx->rec, NULL, tx->nonce);
 	ctls_tx_sg(tx, aad_len, ctls_rec_prepend(p));
+	if (src)
+		sg_set_buf(&src[0], tx->aad, aad_len);
+	else
+		src = tx->sg;
 
 	aead_request_set_callback(tx->req, CRYPTO_TFM_REQ_MAY_BACKLOG,
 				  crypto_req_done, &wait);
 	aead_request_set_ad(tx->req, aad_len);
-	aead_request_set_crypt(tx->req, tx->sg, tx->sg, plain + p->tls13,
+	aead_request_set_crypt(tx->req, src, tx->sg, plain + p->tls13,
 			       tx->nonce);
 	err = crypto_wait_req(crypto_aead_encrypt(tx->req), &wait);
 	if (err)
@@ -259,6 +272,84 @@ static int ctls_tx_seal(struct sock *sk, struct ctls_context *ctx)
 	tx->out = *r;
 	memset(r, 0, sizeof(*r));
 	return 0;
+}
+
+/*
+ * Seal the open record: inner type and tag room, then in-place AEAD
+ * encryption.
+ */
+static int ctls_tx_seal(struct sock *sk, struct ctls_context *ctx)
+{
+	const struct ctls_rec_proto *p = &ctx->rec;
+	struct ctls_tx_rec *r = &ctx->tx->open;
+	unsigned int plain = ctls_tx_plain_len(ctx);
+	u8 *tail;
+	int err;
+
+	/* Inner type and tag room: one carve (< 32 bytes, a slot is kept). */
+	err = ctls_tx_carve(sk, r, ctls_rec_append(p), CTLS_TX_FRAGS, &tail);
+	if (err < 0)
+		return err;
+	if (p->tls13)
+		tail[0] = r->type;
+	return ctls_tx_encrypt(sk, ctx, NULL, plain);
+}
+
+/* Carve @need bytes for the open record, in as many pieces as it takes. */
+static int ctls_tx_reserve(struct sock *sk, struct ctls_tx *tx,
+			   unsigned int need)
+{
+	u8 *addr;
+	int got;
+
+	while (need) {
+		got = ctls_tx_carve(sk, &tx->open, need, CTLS_TX_FRAGS, &addr);
+		if (got < 0)
+			return got;
+		need -= got;
+	}
+	return 0;
+}
+
+/*
+ * A whole record from the caller's pages (user memory, or the pages of
+ * sendpage and splice): encrypted from them into the record's fragments in
+ * one pass, where ctls_tx_fill() copies and ctls_tx_seal() encrypts in
+ * place. Returns the bytes taken (a record that then fails to encrypt is
+ * dropped, see ctls_tx_drop()), or -EMSGSIZE when the caller's buffer
+ * cannot be used so or memory is short: the copying path takes over.
+ */
+static int ctls_tx_direct(struct sock *sk, struct ctls_context *ctx,
+			  struct msghdr *msg, u8 type, size_t len)
+{
+	const struct ctls_rec_proto *p = &ctx->rec;
+	struct ctls_tx *tx = ctx->tx;
+	struct scatterlist *src = tx->src;
+	int np, err;
+
+	sg_init_table(src, CTLS_TX_SRC_SGS);
+	np = ctls_sg_pin(&msg->msg_iter, len, tx->pages, CTLS_TX_SRC_PAGES,
+			 src + 1);
+	if (np < 0)
+		return -EMSGSIZE;
+	if (p->tls13) {
+		tx->inner_type = type;
+		sg_set_buf(&src[1 + np], &tx->inner_type, 1);
+	}
+	sg_mark_end(&src[np + p->tls13]);
+
+	err = ctls_tx_open(sk, ctx, type);
+	if (!err)
+		err = ctls_tx_reserve(sk, tx, len + ctls_rec_append(p));
+	if (!err)
+		ctls_tx_encrypt(sk, ctx, src, len);
+	ctls_sg_unpin(tx->pages, np);
+	if (err) {
+		ctls_tx_rec_free(sk, &tx->open);
+		iov_iter_revert(&msg->msg_iter, len);
+		return -EMSGSIZE;
+	}
+	return len;
 }
 
 /*
@@ -326,23 +417,32 @@ static int ctls_tx_progress(struct sock *sk, struct ctls_context *ctx,
 }
 
 /*
+ * Send what is queued, now or, after a transient error, from the work item
+ * or the next call.
+ */
+static int ctls_tx_kick(struct sock *sk, struct ctls_context *ctx, int flags)
+{
+	int err = ctls_tx_progress(sk, ctx, flags);
+
+	if (!ctls_tx_transient(err))
+		return err;
+	if (err == -ENOMEM)
+		schedule_delayed_work(&ctx->tx->work, HZ / 10);
+	return 0;
+}
+
+/*
  * Close the open record and send it, now or, after a transient error,
  * from the work item or the next call. The data is committed either way.
  */
 static int ctls_tx_push(struct sock *sk, struct ctls_context *ctx, int flags)
 {
 	struct ctls_tx *tx = ctx->tx;
-	int err;
 
 	if (!tx->open.len)
 		return 0;
 	tx->open.push = true;
-	err = ctls_tx_progress(sk, ctx, flags);
-	if (!ctls_tx_transient(err))
-		return err;
-	if (err == -ENOMEM)
-		schedule_delayed_work(&tx->work, HZ / 10);
-	return 0;
+	return ctls_tx_kick(sk, ctx, flags);
 }
 
 /*
@@ -405,9 +505,16 @@ static int ctls_tx_step(struct sock *sk, struct ctls_context *ctx,
 			struct msghdr *msg, u8 type)
 {
 	struct ctls_tx *tx = ctx->tx;
-	size_t room;
+	size_t room, left = msg_data_left(msg);
 	int err;
 
+	if (!tx->open.len && left >= CTLS_TX_DIRECT_MIN &&
+	    (left >= CTLS_REC_MAX_PLAIN || !(msg->msg_flags & MSG_MORE))) {
+		err = ctls_tx_direct(sk, ctx, msg, type,
+				     min_t(size_t, left, CTLS_REC_MAX_PLAIN));
+		if (err != -EMSGSIZE)
+			return err;
+	}
 	if (!tx->open.len) {
 		err = ctls_tx_open(sk, ctx, type);
 		if (err)
@@ -447,6 +554,9 @@ static int ctls_tx_turn(struct sock *sk, struct ctls_context *ctx,
 	if (n < 0)
 		return n;
 	*copied += n;
+	/* Sealed straight from the caller's pages: on its way. */
+	if (!ctx->tx->open.len)
+		return ctls_tx_kick(sk, ctx, msg->msg_flags);
 	if (n && !ctls_tx_full(ctx))
 		return 0;
 	return ctls_tx_push(sk, ctx, msg->msg_flags);
