@@ -31,6 +31,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "ktls.h"
 #include "net.h"
 #include "tap.h"
 
@@ -408,6 +409,7 @@ static void c_many(struct plan *p)
 #define MANY	0x40	/* only the case's records; count and checksum */
 #define EOR	0x80	/* log MSG_EOR too */
 #define HDR13	0x100	/* 1.3: the outer header is authenticated, see below */
+#define NOPAD	0x200	/* reader sets TLS_RX_EXPECT_NO_PAD (1.3 only) */
 
 struct kase {
 	const char *name;
@@ -446,6 +448,23 @@ static const struct kase kases[] = {
 	{ "padding up to the largest inner plaintext", c_padded_max, V13 },
 	{ "authentic outer type 22", c_outer_22, V13 | HDR13 },
 	{ "every byte its own TCP segment", c_valid, TINY },
+	/*
+	 * TLS_RX_EXPECT_NO_PAD: records may be decrypted straight into the
+	 * reader's buffer, and again the usual way when one turns out padded
+	 * or not data.
+	 */
+	{ "valid records, reader expects no padding", c_valid, V13 | NOPAD },
+	{ "4000 bytes of zero padding, reader expects none", c_padded,
+	  V13 | NOPAD },
+	{ "padding up to the largest, reader expects none", c_padded_max,
+	  V13 | NOPAD },
+	{ "authentic alert record, reader expects no padding", c_alert,
+	  V13 | NOPAD },
+	{ "authentic record of type 0x99, reader expects no padding",
+	  c_type_99, V13 | NOPAD },
+	{ "ciphertext bit flipped, reader expects no padding", c_ct_bit,
+	  V13 | NOPAD },
+	{ "largest record, reader expects no padding", c_max, V13 | NOPAD },
 	{ "10000 one-byte records", c_many, MANY },
 };
 
@@ -775,10 +794,11 @@ static void many(int c, int s, const struct plan *p, struct log *l)
 }
 
 static int receiver(const char *ulp, const struct suite *su, int s,
-		    struct log *l)
+		    int nopad, struct log *l)
 {
 	unsigned char ci[64] = {};
 	size_t len = crypto_info(su, ci);
+	unsigned int one = 1;
 
 	if (setsockopt(s, IPPROTO_TCP, TCP_ULP, ulp, strlen(ulp))) {
 		event(l, 0, 1, "TCP_ULP %s", strerrorname_np(errno));
@@ -786,6 +806,11 @@ static int receiver(const char *ulp, const struct suite *su, int s,
 	}
 	if (setsockopt(s, SOL_TLS, TLS_RX, ci, len)) {
 		event(l, 0, 1, "TLS_RX %s", strerrorname_np(errno));
+		return -1;
+	}
+	if (nopad && setsockopt(s, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &one,
+				sizeof(one))) {
+		event(l, 0, 1, "TLS_RX_EXPECT_NO_PAD %s", strerrorname_np(errno));
 		return -1;
 	}
 	return 0;
@@ -800,7 +825,7 @@ static void run(const char *ulp, const struct kase *k, const struct plan *p,
 	memset(l, 0, sizeof(*l));
 	l->eor = !!(k->flags & EOR);
 	tcp_pair(AF_INET, &c, &s);
-	if (!receiver(ulp, p->su, s, l)) {
+	if (!receiver(ulp, p->su, s, !!(k->flags & NOPAD), l)) {
 		if (k->flags & MANY)
 			many(c, s, p, l);
 		else
@@ -890,6 +915,50 @@ static int ulp_exists(const char *ulp)
 	return !ret;
 }
 
+/*
+ * The receive counters both ULPs move must agree, over every case but the
+ * HDR13 ones (where ctls follows the RFC and stock does not, see
+ * rfc_case()). count(-1) before a case and count(1) after it add what the
+ * case moved to moved[][]; report() compares.
+ */
+static const char *const stat_names[] = {
+	"TlsRxSw", "TlsDecryptError", "TlsDecryptRetry", "TlsRxNoPadViolation",
+};
+#define NSTATS (sizeof(stat_names) / sizeof(stat_names[0]))
+static long moved[2][NSTATS];
+
+static void count(const char *a, const char *b, int sign)
+{
+	unsigned int i;
+
+	for (i = 0; i < NSTATS; i++) {
+		moved[0][i] += sign * stat_in(a, stat_names[i]);
+		moved[1][i] += sign * stat_in(b, stat_names[i]);
+	}
+}
+
+static void report(const char *a, const char *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < NSTATS; i++)
+		tap_check(moved[0][i] == moved[1][i],
+			  "%s moved alike: %s +%ld, %s +%ld", stat_names[i],
+			  a, moved[0][i], b, moved[1][i]);
+}
+
+static void counted_case(const char *a, const char *b, const struct suite *su,
+			 const struct kase *k)
+{
+	int counted = !(k->flags & HDR13) || !tls13(su);
+
+	if (counted)
+		count(a, b, -1);
+	one_case(a, b, su, k);
+	if (counted)
+		count(a, b, 1);
+}
+
 int main(int argc, char **argv)
 {
 	const char *a = argc > 1 ? argv[1] : "tls";
@@ -903,6 +972,7 @@ int main(int argc, char **argv)
 		for (j = 0; j < sizeof(kases) / sizeof(kases[0]); j++)
 			if (applies(&suites[i], &kases[j]) &&
 			    (argc < 4 || strstr(kases[j].name, argv[3])))
-				one_case(a, b, &suites[i], &kases[j]);
+				counted_case(a, b, &suites[i], &kases[j]);
+	report(a, b);
 	return tap_done();
 }

@@ -78,11 +78,15 @@ static inline ssize_t recv_type(int fd, void *buf, size_t len, int flags,
 }
 
 /* A counter of /proc/net/tls_stat, -1 if missing. */
-static inline long stat_of(const char *name)
+/* Counter @name of ULP @ulp's /proc/net/<ulp>_stat, -1 if absent. */
+static inline long stat_in(const char *ulp, const char *name)
 {
-	FILE *f = fopen("/proc/net/tls_stat", "r");
-	char n[64];
+	char path[64], n[64];
 	long v = -1, x;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/net/%s_stat", ulp);
+	f = fopen(path, "r");
 
 	while (f && fscanf(f, "%63s %ld", n, &x) == 2)
 		if (!strcmp(n, name))
@@ -90,6 +94,11 @@ static inline long stat_of(const char *name)
 	if (f)
 		fclose(f);
 	return v;
+}
+
+static inline long stat_of(const char *name)
+{
+	return stat_in("tls", name);
 }
 
 #endif
