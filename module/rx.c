@@ -39,10 +39,22 @@
 #define CTLS_RX_PAGES		8
 #define CTLS_RX_DST_SGS		(CTLS_RX_PAGES + 3)
 
+/*
+ * Record buffers. Payloads of CTLS_RX_REC_BIG bytes or more get a buffer of
+ * the largest payload's size (an order-3 allocation), and one such buffer
+ * is kept for the next: a stream of full records does not go to the page
+ * allocator for each. Plaintext is freed as upstream frees it, without
+ * clearing (clearing 16 KiB costs as much as copying it).
+ */
+#define CTLS_RX_REC_BIG		8192
+#define CTLS_RX_REC_MAX		(CTLS_REC_MAX_PLAIN + CTLS_REC_MAX_EXPLICIT + \
+				 CTLS_REC_MAX_TAG + 1)
+
 struct ctls_rx_rec {
 	struct list_head list;
 	unsigned int off;	/* first unread plaintext byte */
 	unsigned int end;	/* end of the plaintext */
+	bool big;		/* sized CTLS_RX_REC_MAX */
 	u8 type;
 	u8 hdr[CTLS_REC_HDR_LEN];
 	u8 data[];		/* record payload: nonce, ciphertext, tag */
@@ -57,6 +69,7 @@ struct ctls_rx {
 	struct ctls_rec_state rec;
 	struct list_head done;		/* decrypted, not all read */
 	struct ctls_rx_rec *stage;	/* a record partly moved out of TCP */
+	struct ctls_rx_rec *spare;	/* a big buffer for the next record */
 	unsigned int stage_len;		/* its payload length */
 	unsigned int stage_have;	/* payload bytes moved so far */
 	u8 hdr[CTLS_REC_HDR_LEN];	/* before that: its header, */
@@ -79,6 +92,32 @@ struct ctls_rx_zc {
 	size_t room;		/* bytes it can still take */
 	size_t done;		/* bytes decrypted into it */
 };
+
+static struct ctls_rx_rec *ctls_rx_rec_alloc(struct sock *sk,
+					     struct ctls_rx *rx, u32 len)
+{
+	bool big = len >= CTLS_RX_REC_BIG;
+	struct ctls_rx_rec *r;
+
+	if (big && rx->spare) {
+		r = rx->spare;
+		rx->spare = NULL;
+		return r;
+	}
+	r = kmalloc(struct_size(r, data, big ? CTLS_RX_REC_MAX : len),
+		    sk->sk_allocation);
+	if (r)
+		r->big = big;
+	return r;
+}
+
+static void ctls_rx_rec_free(struct ctls_rx *rx, struct ctls_rx_rec *r)
+{
+	if (r && r->big && !rx->spare && !rx->closed)
+		rx->spare = r;
+	else
+		kfree(r);
+}
 
 /* Copy @len bytes at @offset past what TCP has handed out, not consuming. */
 static int ctls_tcp_peek(struct sock *sk, u32 offset, u8 *buf, u32 len)
@@ -296,8 +335,7 @@ static int ctls_rx_stage(struct sock *sk, struct ctls_context *ctx)
 		len = ctls_rec_parse_header(&ctx->rec, rx->hdr);
 		if (len < 0)
 			return len;
-		rx->stage = kmalloc(struct_size(rx->stage, data, len),
-				    sk->sk_allocation);
+		rx->stage = ctls_rx_rec_alloc(sk, rx, len);
 		if (!rx->stage)
 			return -ENOMEM;
 		memcpy(rx->stage->hdr, rx->hdr, CTLS_REC_HDR_LEN);
@@ -550,7 +588,7 @@ static int ctls_rx_queue(struct sock *sk, struct ctls_context *ctx,
 	struct ctls_rx_rec *r;
 	int err;
 
-	r = kmalloc(struct_size(r, data, len), sk->sk_allocation);
+	r = ctls_rx_rec_alloc(sk, rx, len);
 	if (!r)
 		return -ENOMEM;
 	memcpy(r->hdr, hdr, CTLS_REC_HDR_LEN);
@@ -567,7 +605,7 @@ static int ctls_rx_queue(struct sock *sk, struct ctls_context *ctx,
 		err = ctls_rx_decrypt(sk, ctx, r, len);
 	}
 	if (err) {
-		kfree_sensitive(r);
+		ctls_rx_rec_free(rx, r);
 		return err;
 	}
 	list_add_tail(&r->list, &rx->done);
@@ -747,7 +785,7 @@ static int ctls_rx_copy(struct sock *sk, struct ctls_rx_rec *r,
 	r->off += n;
 	if (r->off == r->end) {
 		list_del(&r->list);
-		kfree_sensitive(r);
+		ctls_rx_rec_free(ctls_ctx(sk)->rx, r);
 	}
 	return n;
 }
@@ -954,11 +992,13 @@ void ctls_rx_release(struct sock *sk, struct ctls_context *ctx)
 	write_lock_bh(&sk->sk_callback_lock);
 	sk->sk_data_ready = rx->saved_data_ready;
 	write_unlock_bh(&sk->sk_callback_lock);
-	list_for_each_entry_safe(r, tmp, &rx->done, list)
-		kfree_sensitive(r);
-	kfree_sensitive(rx->stage);
-	rx->stage = NULL;
 	rx->closed = true;
+	list_for_each_entry_safe(r, tmp, &rx->done, list)
+		kfree(r);
+	kfree(rx->stage);
+	rx->stage = NULL;
+	kfree(rx->spare);
+	rx->spare = NULL;
 }
 
 /* After ctls_rx_release() and with the socket unlocked. */

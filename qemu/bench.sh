@@ -359,27 +359,35 @@ $(tables wall)
 
 ## Reading the numbers
 
-What differs between the two paths, from their sources (ctls:
+What each path does with a byte, from the sources (ctls:
 \`docs/design.md\`; stock: \`net/tls/tls_sw.c\` of the guest kernel), with
 the icount price of a copy above in mind:
 
-- Bulk send: stock tls encrypts a full record straight from the caller's
-  pages (\`sk_msg_zerocopy_from_iter()\`, taken because the AES-GCM driver
-  completes synchronously) into a second buffer; ctls copies the caller's
-  data into the socket's page fragments and encrypts there, in place. One
-  copy per byte more for ctls, visible as sender CPU time.
-- sendfile: stock tls takes the file's pages as they are
-  (\`MSG_SPLICE_PAGES\`) and encrypts from them into its own buffer; ctls
-  copies them into the record first, as for send(). Yet the two measure
-  the same here: what stock's splice path costs instead of that copy is not
-  analysed. \`TLS_TX_ZEROCOPY_RO\` changes nothing in software mode, in
-  either.
-- Receive: stock tls decrypts from the socket buffers straight into the
-  reader's buffer when the record fits (always in TLS 1.2; in TLS 1.3 only
-  with \`TLS_RX_EXPECT_NO_PAD\`, which the benchmark does not set, so there
-  it decrypts into a buffer of its own and copies out). ctls copies the
-  record out of TCP's queue, decrypts it in place and copies the plaintext
-  to the reader: two copies to stock's none in TLS 1.2, one more in 1.3.
+- Bulk send: both encrypt a whole record in one AEAD pass from the caller's
+  pages into a buffer of their own, with no copy. Stock pins the user pages
+  into an \`sk_msg\` (\`sk_msg_zerocopy_from_iter()\`) and encrypts into a
+  second \`sk_msg\`; ctls pins them (\`iov_iter_get_pages2()\`) and encrypts
+  into the record's page fragments, then hands those to TCP. ctls keeps less
+  per record (no \`tls_rec\` and two scatterlists allocated and freed per
+  record, no \`sk_msg\` bookkeeping), which is its lead here. Until this
+  change ctls copied the user's data into the record and encrypted it in
+  place: one copy per byte more, 0.87 of stock under icount.
+- sendfile: the same on both for the page-cache pages that splice hands
+  over (6.12's \`MSG_SPLICE_PAGES\`). \`TLS_TX_ZEROCOPY_RO\` changes nothing
+  in software mode, in either.
+- Receive: both decrypt a TLS 1.2 data record from the socket buffers
+  (a scatterlist over TCP's skbs) straight into the reader's pages: no copy.
+  In TLS 1.3 the record type is only known after decryption, so without
+  \`TLS_RX_EXPECT_NO_PAD\` (which the benchmark does not set) both decrypt
+  into a buffer of their own and copy to the reader. Stock delimits records
+  with its own parser (\`tls_strp\`), which in some cases (memory pressure,
+  a record spread over many skbs) copies one into an skb of its own; ctls
+  reads the record where TCP queued it, and copies it out of TCP only when
+  it is spread over more than 23 fragments. Until this change ctls copied the record out of TCP,
+  decrypted in place and copied the plaintext out: two copies more than
+  stock in TLS 1.2 (0.60 of stock), one more in 1.3 (0.87).
+- Round trips: small records, where per-record costs (allocations, locks,
+  wake-ups) weigh most; ctls allocates nothing per record on send.
 
 Logs with every sample: \`build/bench/icount.log\`, \`build/bench/wall.log\`.
 EOF

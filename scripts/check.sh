@@ -11,7 +11,7 @@ set -uo pipefail
 cd "$CTLS_TOP" || exit 1
 
 series=${SERIES:-6.1 6.12}
-suites=${CTLS_SUITES:-lint fuzz foundation uapi xtls ossl badrec rekey selftest debug}
+suites=${CTLS_SUITES:-lint fuzz foundation uapi xtls ossl badrec rekey stacks selftest bench debug}
 logs=$CTLS_TOP/build/check
 rm -rf "$logs"
 mkdir -p "$logs"
@@ -140,6 +140,33 @@ suite_badrec() {
 suite_rekey() {
 	guest_tap "$1" rekey "" "./rekey errors && ./rekey bulk send 64 &&
 		./rekey bulk splice 16 && ./rekey bulk sendfile 16"
+}
+
+# The host's OpenSSL, GnuTLS, nginx, curl and ss, unmodified, on ctls
+# (qemu/stacks.sh; userspace-tests/stacks.sh lists the cells).
+suite_stacks() {
+	local s=$1
+	bash qemu/stacks.sh -l "$logs/stacks-$s.log" "$s" >"$logs/stacks-$s.tap" 2>&1
+	local rc=$?
+	grep -aE '^not ok' "$logs/stacks-$s.tap" | sed "s/^/[$s] /"
+	count_tap "stacks $s" "$logs/stacks-$s.tap" $rc
+}
+
+# make bench's smoke run (tiny transfers, one sample, both ULPs): every
+# mode runs and reports; its figures are not asserted on.
+suite_bench() {
+	local s=$1
+	BENCH_KERNEL=$s CTLS_BENCH_QUICK=1 bash qemu/bench.sh \
+		>"$logs/bench-$s.out" 2>&1
+	local rc=$?
+	if [ $rc = 0 ]; then
+		echo "ok 1 - bench smoke $s"
+	else
+		tail -n 20 "$logs/bench-$s.out" | sed 's/^/# /'
+		echo "not ok 1 - bench smoke $s"
+	fi >"$logs/bench-$s.tap"
+	cat "$logs/bench-$s.tap"
+	count_tap "bench $s" "$logs/bench-$s.tap" $rc
 }
 
 suite_selftest() {
