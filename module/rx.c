@@ -386,9 +386,25 @@ static void ctls_rx_stage_work(struct work_struct *work)
  * Wait for a record. 1: there is one; 0: end of stream; -errno. As
  * upstream: a pending socket error first, then EOF, then EAGAIN.
  */
-static int ctls_rx_wait(struct sock *sk, struct ctls_context *ctx, long *timeo)
+/* Sleep until a record may be readable; -errno on a signal. */
+static int ctls_rx_sleep(struct sock *sk, struct ctls_context *ctx, long *timeo)
 {
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	sk_set_bit(SOCKWQ_ASYNC_WAITDATA, sk);
+	sk_wait_event(sk, timeo, ctls_rx_ready(sk, ctx) || sk->sk_err ||
+		      (sk->sk_shutdown & RCV_SHUTDOWN) ||
+		      ctls_rx_pressure(sk), &wait);
+	sk_clear_bit(SOCKWQ_ASYNC_WAITDATA, sk);
+	remove_wait_queue(sk_sleep(sk), &wait);
+	if (signal_pending(current))
+		return sock_intr_errno(*timeo);
+	return 0;
+}
+
+static int ctls_rx_wait(struct sock *sk, struct ctls_context *ctx, long *timeo)
+{
 	int ret;
 
 	for (;;) {
@@ -410,15 +426,9 @@ static int ctls_rx_wait(struct sock *sk, struct ctls_context *ctx, long *timeo)
 		}
 		if (!*timeo)
 			return -EAGAIN;
-		add_wait_queue(sk_sleep(sk), &wait);
-		sk_set_bit(SOCKWQ_ASYNC_WAITDATA, sk);
-		sk_wait_event(sk, timeo, ctls_rx_ready(sk, ctx) || sk->sk_err ||
-			      (sk->sk_shutdown & RCV_SHUTDOWN) ||
-			      ctls_rx_pressure(sk), &wait);
-		sk_clear_bit(SOCKWQ_ASYNC_WAITDATA, sk);
-		remove_wait_queue(sk_sleep(sk), &wait);
-		if (signal_pending(current))
-			return sock_intr_errno(*timeo);
+		ret = ctls_rx_sleep(sk, ctx, timeo);
+		if (ret)
+			return ret;
 	}
 }
 

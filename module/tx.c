@@ -12,9 +12,10 @@
  * and hands those pages to TCP without another copy. A call that brings a
  * whole record at once (16 KiB, or its last bytes without MSG_MORE) skips
  * the copy: the record is encrypted from the caller's pages into its
- * fragments in one pass. One sealed record may
- * wait for TCP to take it ("out"); when TCP frees room, write_space
- * schedules a work item that sends it on.
+ * fragments in one pass; 6.1's sendpage, which brings one page per call,
+ * holds its pages by reference until they make such a record. One sealed
+ * record may wait for TCP to take it ("out"); when TCP frees room,
+ * write_space schedules a work item that sends it on.
  *
  * TCP may sleep for memory while it takes a record, releasing the socket
  * lock; ctx->tx_lock keeps every other sender, the work item and a rekey
@@ -50,6 +51,18 @@ struct ctls_tx_rec {
 	u8 type;
 };
 
+/*
+ * 6.1's sendpage: pages given with MSG_MORE, held by reference until they
+ * make a record (see ctls_tx_hold()).
+ */
+#define CTLS_TX_HELD 16
+
+struct ctls_tx_held {
+	struct bio_vec bv[CTLS_TX_HELD];
+	unsigned int n;
+	size_t len;
+};
+
 struct ctls_tx {
 	struct sock *sk;
 	struct ctls_context *ctx;
@@ -66,6 +79,9 @@ struct ctls_tx {
 	struct scatterlist sg[CTLS_TX_FRAGS + 1];
 	struct scatterlist src[CTLS_TX_SRC_SGS];
 	struct page *pages[CTLS_TX_SRC_PAGES];	/* the caller's, pinned */
+#if CTLS_HAVE_SENDPAGE
+	struct ctls_tx_held held;
+#endif
 };
 
 /* Errors after which queued records are sent later, not given up. */
@@ -585,6 +601,169 @@ static int ctls_tx_send(struct sock *sk, struct msghdr *msg)
 	return sk_stream_error(sk, msg->msg_flags, err);
 }
 
+#if CTLS_HAVE_SENDPAGE
+/* One page through the sendmsg path, as a one-entry iterator. */
+static int ctls_tx_send_page(struct sock *sk, struct bio_vec *bv, int flags)
+{
+	struct msghdr msg = { .msg_flags = flags };
+
+	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, bv, 1, bv->bv_len);
+	return ctls_tx_send(sk, &msg);
+}
+
+/*
+ * The pages of 6.1's sendfile and splice come one per call, with MSG_MORE
+ * until the last. Copied into the open record one by one, every byte would
+ * be copied once before it is encrypted; held by reference instead, up to
+ * a record's worth, they then go through ctls_tx_send() together, which
+ * seals that whole record straight from them (ctls_tx_direct()), as
+ * upstream's sendpage encrypts from the pages it was given. Held bytes
+ * count as sent and are charged to the socket; any other use of the send
+ * side (sendmsg, splice_eof, close) sends them first.
+ */
+static bool ctls_tx_can_hold(struct sock *sk, const struct ctls_tx_held *h,
+			     size_t size)
+{
+	return h->n < CTLS_TX_HELD && h->len + size <= CTLS_REC_MAX_PLAIN &&
+	       !sk->sk_err && sk_stream_memory_free(sk) &&
+	       sk_wmem_schedule(sk, size);
+}
+
+/* The first @len held bytes were sent: let go of them. */
+static void ctls_tx_held_consume(struct sock *sk, struct ctls_tx_held *h,
+				 size_t len)
+{
+	unsigned int i = 0;
+
+	sk_mem_uncharge(sk, len);
+	h->len -= len;
+	while (len) {
+		struct bio_vec *bv = &h->bv[i];
+		size_t n = min_t(size_t, len, bv->bv_len);
+
+		bv->bv_offset += n;
+		bv->bv_len -= n;
+		len -= n;
+		if (bv->bv_len)
+			break;
+		put_page(bv->bv_page);
+		i++;
+	}
+	h->n -= i;
+	memmove(h->bv, h->bv + i, h->n * sizeof(h->bv[0]));
+}
+
+/* Let go of the last @len held bytes, all in the last page (not sent). */
+static void ctls_tx_held_trim(struct sock *sk, struct ctls_tx_held *h,
+			      size_t len)
+{
+	struct bio_vec *bv = &h->bv[h->n - 1];
+
+	sk_mem_uncharge(sk, len);
+	h->len -= len;
+	bv->bv_len -= len;
+	if (!bv->bv_len) {
+		put_page(bv->bv_page);
+		h->n--;
+	}
+}
+
+static void ctls_tx_held_free(struct sock *sk, struct ctls_tx *tx)
+{
+	ctls_tx_held_consume(sk, &tx->held, tx->held.len);
+}
+
+/* Send every held byte. Returns 0, or -errno with the rest still held. */
+static int ctls_tx_send_held(struct sock *sk, struct ctls_context *ctx,
+			     int flags)
+{
+	struct ctls_tx_held *h = &ctx->tx->held;
+	struct msghdr msg = {
+		.msg_flags = flags & (MSG_MORE | MSG_DONTWAIT | MSG_NOSIGNAL),
+	};
+	int ret;
+
+	while (h->len) {
+		iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, h->bv, h->n, h->len);
+		ret = ctls_tx_send(sk, &msg);
+		if (ret <= 0)
+			return ret ? ret : -EAGAIN;
+		ctls_tx_held_consume(sk, h, ret);
+	}
+	return 0;
+}
+
+/*
+ * Hold the page, and send what is held once it makes a record or the
+ * caller has no more. Returns the bytes of this page taken, or -errno.
+ */
+static int ctls_tx_hold(struct sock *sk, struct ctls_context *ctx,
+			struct bio_vec *bv, int flags)
+{
+	struct ctls_tx_held *h = &ctx->tx->held;
+	size_t size = bv->bv_len, left;
+	int err;
+
+	if (!ctls_tx_can_hold(sk, h, size)) {
+		err = ctls_tx_send_held(sk, ctx, flags | MSG_MORE);
+		if (err)
+			return err;
+		if (!ctls_tx_can_hold(sk, h, size))
+			return ctls_tx_send_page(sk, bv, flags);
+	}
+	get_page(bv->bv_page);
+	h->bv[h->n++] = *bv;
+	h->len += size;
+	sk_mem_charge(sk, size);
+	if ((flags & MSG_MORE) && h->len < CTLS_REC_MAX_PLAIN)
+		return size;
+
+	err = ctls_tx_send_held(sk, ctx, flags);
+	if (!err)
+		return size;
+	/* This page is the last one held: what is left of it was not sent. */
+	left = min(h->len, size);
+	ctls_tx_held_trim(sk, h, left);
+	return left < size ? size - left : err;
+}
+
+/* 6.1's sendfile and splice. */
+int ctls_sendpage(struct sock *sk, struct page *page, int offset,
+		  size_t size, int flags)
+{
+	struct bio_vec bv = {
+		.bv_page = page, .bv_offset = offset, .bv_len = size,
+	};
+	int msg_flags = flags & (MSG_DONTWAIT | MSG_NOSIGNAL);
+	int ret;
+
+	if (flags & ~(MSG_MORE | MSG_DONTWAIT | MSG_NOSIGNAL |
+		      MSG_SENDPAGE_NOTLAST | MSG_SENDPAGE_NOPOLICY))
+		return -EOPNOTSUPP;
+	if (flags & (MSG_MORE | MSG_SENDPAGE_NOTLAST))
+		msg_flags |= MSG_MORE;
+
+	ret = mutex_lock_interruptible(&ctls_ctx(sk)->tx_lock);
+	if (ret)
+		return ret;
+	lock_sock(sk);
+	ret = ctls_tx_hold(sk, ctls_ctx(sk), &bv, msg_flags);
+	release_sock(sk);
+	mutex_unlock(&ctls_ctx(sk)->tx_lock);
+	return ret;
+}
+#else
+static int ctls_tx_send_held(struct sock *sk, struct ctls_context *ctx,
+			     int flags)
+{
+	return 0;
+}
+
+static void ctls_tx_held_free(struct sock *sk, struct ctls_tx *tx)
+{
+}
+#endif
+
 int ctls_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 {
 	int ret;
@@ -594,42 +773,13 @@ int ctls_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 
 	mutex_lock(&ctls_ctx(sk)->tx_lock);
 	lock_sock(sk);
-	ret = ctls_tx_send(sk, msg);
+	ret = ctls_tx_send_held(sk, ctls_ctx(sk), msg->msg_flags | MSG_MORE);
+	if (!ret)
+		ret = ctls_tx_send(sk, msg);
 	release_sock(sk);
 	mutex_unlock(&ctls_ctx(sk)->tx_lock);
 	return ret;
 }
-
-#if CTLS_HAVE_SENDPAGE
-/* 6.1's sendfile and splice: the page goes through the sendmsg path. */
-int ctls_sendpage(struct sock *sk, struct page *page, int offset,
-		  size_t size, int flags)
-{
-	struct bio_vec bv = {
-		.bv_page = page, .bv_offset = offset, .bv_len = size,
-	};
-	struct msghdr msg = {
-		.msg_flags = flags & (MSG_DONTWAIT | MSG_NOSIGNAL),
-	};
-	int ret;
-
-	if (flags & ~(MSG_MORE | MSG_DONTWAIT | MSG_NOSIGNAL |
-		      MSG_SENDPAGE_NOTLAST | MSG_SENDPAGE_NOPOLICY))
-		return -EOPNOTSUPP;
-	if (flags & (MSG_MORE | MSG_SENDPAGE_NOTLAST))
-		msg.msg_flags |= MSG_MORE;
-	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, &bv, 1, size);
-
-	ret = mutex_lock_interruptible(&ctls_ctx(sk)->tx_lock);
-	if (ret)
-		return ret;
-	lock_sock(sk);
-	ret = ctls_tx_send(sk, &msg);
-	release_sock(sk);
-	mutex_unlock(&ctls_ctx(sk)->tx_lock);
-	return ret;
-}
-#endif
 
 /* The end of a splice or sendfile: push what MSG_MORE kept open. */
 void ctls_splice_eof(struct socket *sock)
@@ -639,7 +789,7 @@ void ctls_splice_eof(struct socket *sock)
 
 	mutex_lock(&ctx->tx_lock);
 	lock_sock(sk);
-	if (!sk->sk_err)
+	if (!ctls_tx_send_held(sk, ctx, MSG_NOSIGNAL) && !sk->sk_err)
 		ctls_tx_push(sk, ctx, 0);
 	release_sock(sk);
 	mutex_unlock(&ctx->tx_lock);
@@ -738,9 +888,10 @@ void ctls_tx_release(struct sock *sk, struct ctls_context *ctx)
 {
 	struct ctls_tx *tx = ctx->tx;
 
-	if (!sk->sk_err)
+	if (!sk->sk_err && !ctls_tx_send_held(sk, ctx, MSG_DONTWAIT | MSG_NOSIGNAL))
 		ctls_tx_push(sk, ctx, MSG_DONTWAIT);
 	tx->closed = true;
+	ctls_tx_held_free(sk, tx);
 	ctls_tx_rec_free(sk, &tx->open);
 	ctls_tx_rec_free(sk, &tx->out);
 	sk->sk_write_space = ctx->sk_write_space;

@@ -54,17 +54,18 @@ suite_fuzz() {
 }
 
 suite_foundation() {
-	local s=$1 ko pay=$logs/foundation-$s rc
-	ko=$(bash qemu/build-module.sh "$s") || { count_tap "foundation $s" /dev/null 1; return; }
+	local s=$1 name=${2:-foundation} ko rc
+	local pay=$logs/$name-$s
+	ko=$(bash qemu/build-module.sh "$s") || { count_tap "$name $s" /dev/null 1; return; }
 	mkdir -p "$pay/.modules"
 	cp build/tests/ulp userspace-tests/foundation.sh "$pay/"
 	cp "$ko" "$pay/.modules/"
-	bash qemu/run.sh -q -k "$s" -p "$pay" -t 300 -l "$logs/foundation-$s.log" \
+	bash qemu/run.sh -q -k "$s" -p "$pay" -t 300 -l "$logs/$name-$s.log" \
 		-- ./foundation.sh
 	rc=$?
-	grep -aE '^(not )?ok [0-9]|^#' "$logs/foundation-$s.log" | grep -av '^# ' |
+	grep -aE '^(not )?ok [0-9]|^#' "$logs/$name-$s.log" | grep -av '^# ' |
 		sed "s/^/[$s] /"
-	count_tap "foundation $s" "$logs/foundation-$s.log" $rc
+	count_tap "$name $s" "$logs/$name-$s.log" $rc
 }
 
 # Under TCG a loaded machine can push a test past the harness's 30 s
@@ -206,6 +207,9 @@ suite_debug() {
 	grep -a '^not ok' "$logs/kunit.tap"
 
 	export CTLS_KVER_6_12=$rel CTLS_BUILD=$CTLS_TOP/build/debug CTLS_PRELOAD=
+	# insmod/rmmod, pinning, side by side with stock tls; the kmemleak
+	# scan runs after the last rmmod: unloading leaves nothing behind.
+	suite_foundation 6.12 debug-foundation
 	guest_tap 6.12 debug-uapi "" "./uapi tls" userspace-tests/uapi-known-gaps
 	guest_tap 6.12 debug-xtls "ulp_name=ctls" \
 		"modprobe tls && ./xtls ctls tls && ./xtls tls ctls"

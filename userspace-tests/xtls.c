@@ -14,6 +14,8 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -118,8 +120,11 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-enum mode { SENDMSG, MORE, SENDFILE, SPLICE };
-static const char *mode_name[] = { "send", "MSG_MORE", "sendfile", "splice" };
+enum mode { SENDMSG, MORE, SENDFILE, SPLICE, MIXED, MIXED_CLOSE };
+static const char *mode_name[] = {
+	"send", "MSG_MORE", "sendfile", "splice",
+	"splice+send+sendfile", "splice+send+sendfile, more, then close",
+};
 
 static unsigned char *source(size_t len)
 {
@@ -178,31 +183,89 @@ static int send_file(int fd, const unsigned char *p, size_t len)
 	return ret;
 }
 
+/* @len (at most a pipe's 64 KiB) bytes through the pipe into @fd. */
+static int splice_chunk(int fd, int pipefd[2], const unsigned char *p,
+			size_t len, unsigned int flags)
+{
+	ssize_t w = write(pipefd[1], p, len);
+
+	if (w != (ssize_t)len)
+		return -1;
+	while (w > 0) {
+		ssize_t s = splice(pipefd[0], NULL, fd, NULL, w, flags);
+
+		if (s <= 0)
+			return -1;
+		w -= s;
+	}
+	return 0;
+}
+
 static int send_splice(int fd, const unsigned char *p, size_t len)
 {
 	size_t off = 0;
-	int pipefd[2];
+	int pipefd[2], ret = 0;
 
 	if (pipe(pipefd))
 		return -1;
-	while (off < len) {
+	while (!ret && off < len) {
 		size_t n = len - off < 65536 ? len - off : 65536;
-		ssize_t w = write(pipefd[1], p + off, n);
 
-		if (w <= 0)
-			return -1;
-		while (w > 0) {
-			ssize_t s = splice(pipefd[0], NULL, fd, NULL, w, 0);
-
-			if (s <= 0)
-				return -1;
-			w -= s;
-			off += s;
-		}
+		ret = splice_chunk(fd, pipefd, p + off, n, 0);
+		off += n;
 	}
 	close(pipefd[0]);
 	close(pipefd[1]);
-	return 0;
+	return ret;
+}
+
+/*
+ * Random chunks through splice (SPLICE_F_MORE), send (MSG_MORE) and
+ * sendfile in turn: on 6.1, spliced pages are held by reference and must
+ * come out in order with the bytes around them. The last chunk goes
+ * without "more" unless @keep_open: then close() must send it (ctls does;
+ * upstream drops a record still open at close).
+ */
+static int send_mixed(int fd, const unsigned char *p, size_t len,
+		      int keep_open)
+{
+	char path[] = "/tmp/xtls.XXXXXX";
+	int f = mkstemp(path), pipefd[2], turn = 0, ret = 0;
+	size_t off = 0;
+
+	unlink(path);
+	if (f < 0 || write(f, p, len) != (ssize_t)len || pipe(pipefd))
+		return -1;
+	while (!ret && off < len) {
+		size_t n = 1 + random() % 40000;
+		off_t o = off;
+		int more;
+
+		if (n > len - off)
+			n = len - off;
+		more = off + n < len || keep_open;
+		/* What close() must send: spliced pages (held, on 6.1). */
+		if (keep_open && off + n == len)
+			turn = 0;
+		switch (turn++ % 3) {
+		case 0:
+			ret = splice_chunk(fd, pipefd, p + off, n,
+					   more ? SPLICE_F_MORE : 0);
+			break;
+		case 1:
+			ret = send_all(fd, p + off, n, more ? MSG_MORE : 0);
+			break;
+		default:
+			while (!ret && o < (off_t)(off + n))
+				ret = sendfile(fd, f, &o, off + n - o) <= 0;
+			break;
+		}
+		off += n;
+	}
+	close(f);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	return ret ? -1 : 0;
 }
 
 static void transfer(const struct cipher *c, int version, enum mode m,
@@ -233,19 +296,36 @@ static void transfer(const struct cipher *c, int version, enum mode m,
 	case SENDFILE:
 		err = send_file(tx, p, len);
 		break;
-	default:
+	case SPLICE:
 		err = send_splice(tx, p, len);
+		break;
+	default:
+		err = send_mixed(tx, p, len, m == MIXED_CLOSE);
 		break;
 	}
 	if (err)
 		shutdown(r.fd, SHUT_RD);
+	if (m == MIXED_CLOSE) {
+		/*
+		 * Close sends what is open without waiting for TCP (as TCP's
+		 * own close does not wait): let the reader drain TCP first.
+		 */
+		int queued = 1, tries = 0;
+
+		while (!err && queued && tries++ < 1000 &&
+		       !ioctl(tx, SIOCOUTQ, &queued) && queued)
+			usleep(10000);
+		close(tx);
+		tx = -1;
+	}
 	pthread_join(th, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	tap_check(!err && r.got == len && !r.bad,
 		  "%s -> %s, %s TLS %s, %s %zu bytes: got %zu, %d bad (%.1f s)",
 		  tx_ulp, rx_ulp, c->name, v, mode_name[m], len, r.got, r.bad,
 		  t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9);
-	close(tx);
+	if (tx >= 0)
+		close(tx);
 	close(r.fd);
 	free(p);
 }
@@ -310,8 +390,11 @@ int main(int argc, char **argv)
 		for (v = TLS_1_2_VERSION; v <= TLS_1_3_VERSION; v++) {
 			for (j = 0; j < sizeof(sizes) / sizeof(sizes[0]); j++)
 				transfer(&ciphers[i], v, SENDMSG, sizes[j]);
-			for (k = MORE; k <= SPLICE; k++)
+			for (k = MORE; k <= MIXED; k++)
 				transfer(&ciphers[i], v, k, 300001 + k);
+			/* Upstream drops what is open at close. */
+			if (!strcmp(tx_ulp, "ctls"))
+				transfer(&ciphers[i], v, MIXED_CLOSE, 300007);
 			record_type(&ciphers[i], v);
 		}
 	}
