@@ -410,6 +410,7 @@ static void c_many(struct plan *p)
 #define EOR	0x80	/* log MSG_EOR too */
 #define HDR13	0x100	/* 1.3: the outer header is authenticated, see below */
 #define NOPAD	0x200	/* reader sets TLS_RX_EXPECT_NO_PAD (1.3 only) */
+#define RESET	0x400	/* the writer resets the connection (RST), no FIN */
 
 struct kase {
 	const char *name;
@@ -430,6 +431,8 @@ static const struct kase kases[] = {
 	{ "tag last byte bit flipped", c_tag_bit, 0 },
 	{ "sealed with the previous sequence number", c_replay, 0 },
 	{ "truncated record then close", c_truncated, NOTAIL },
+	{ "truncated record then reset", c_truncated, NOTAIL | RESET },
+	{ "valid records then reset", c_valid, RESET },
 	{ "largest record (2^14 bytes)", c_max, 0 },
 	{ "length max + 1 (authentic)", c_max_plus1, 0 },
 	{ "length 0xffff", c_len_ffff, 0 },
@@ -686,7 +689,25 @@ static void send_wire(int fd, const unsigned char *p, size_t len,
 	}
 }
 
-/* Write everything, let it settle, read; then close our side and read. */
+/*
+ * The writer ends its side: FIN, or with RESET an RST (connect() to
+ * AF_UNSPEC disconnects a TCP socket with a reset, and keeps the fd).
+ */
+static void end_writer(int c, unsigned int flags, struct log *l)
+{
+	struct sockaddr sa = { .sa_family = AF_UNSPEC };
+
+	if (!(flags & RESET)) {
+		event(l, 0, 1, "| shut_wr");
+		shutdown(c, SHUT_WR);
+		return;
+	}
+	event(l, 0, 1, "| reset");
+	if (connect(c, &sa, sizeof(sa)))
+		event(l, 0, 1, "disconnect %s", strerrorname_np(errno));
+}
+
+/* Write everything, let it settle, read; then end our side and read. */
 static void matrix(int c, int s, const struct plan *p, unsigned int flags,
 		   struct log *l)
 {
@@ -694,9 +715,8 @@ static void matrix(int c, int s, const struct plan *p, unsigned int flags,
 
 	send_wire(c, p->wire, p->len, flags & TINY ? 1 : p->len, l);
 	usleep(SETTLE_US);
-	if (phase(s, cmsg, l) != R_EOF) {
-		event(l, 0, 1, "| shut_wr");
-		shutdown(c, SHUT_WR);
+	if ((flags & RESET) || phase(s, cmsg, l) != R_EOF) {
+		end_writer(c, flags, l);
 		usleep(SETTLE_US);
 		phase(s, cmsg, l);
 	}
