@@ -11,18 +11,25 @@
 # status (120 on a kernel splat, 124 on a timeout).
 #
 #   -l LOG   console log (default build/stacks-SERIES.log)
+#   -d       only install the host packages the guest uses, then exit
+#            (make check does this once before booting both kernels at once)
 #   GROUP    only these groups of tests: openssl gnutls nginx ss (default all)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 log=
-while getopts "l:" opt; do
+deps_only=0
+while getopts "dl:" opt; do
 	case $opt in
+	d) deps_only=1 ;;
 	l) log=$OPTARG ;;
 	*) die "see the header of $0 for usage" ;;
 	esac
 done
 shift $((OPTIND - 1))
+# nginx must not start on the host: it runs in the guest only.
+need_pkgs_nostart openssl gnutls-bin nginx curl iproute2
+[ "$deps_only" = 0 ] || exit 0
 series=${1:?usage: stacks.sh [-l LOG] 6.1|6.12 [GROUP...]}
 shift
 case " $* " in
@@ -30,8 +37,6 @@ case " $* " in
 esac
 [ -n "$log" ] || log=$CTLS_TOP/build/stacks-$series.log
 
-# nginx must not start on the host: it runs in the guest only.
-need_pkgs_nostart openssl gnutls-bin nginx curl iproute2
 ko=$(bash "$CTLS_TOP/qemu/build-module.sh" "$series")
 pay=$(mktemp -d)
 trap 'rm -rf "$pay"' EXIT
