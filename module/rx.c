@@ -382,10 +382,6 @@ static void ctls_rx_stage_work(struct work_struct *work)
 	mutex_unlock(&rx->ctx->rx_lock);
 }
 
-/*
- * Wait for a record. 1: there is one; 0: end of stream; -errno. As
- * upstream: a pending socket error first, then EOF, then EAGAIN.
- */
 /* Sleep until a record may be readable; -errno on a signal. */
 static int ctls_rx_sleep(struct sock *sk, struct ctls_context *ctx, long *timeo)
 {
@@ -403,6 +399,10 @@ static int ctls_rx_sleep(struct sock *sk, struct ctls_context *ctx, long *timeo)
 	return 0;
 }
 
+/*
+ * Wait for a record. 1: there is one; 0: end of stream; -errno. As
+ * upstream: a pending socket error first, then EOF, then EAGAIN.
+ */
 static int ctls_rx_wait(struct sock *sk, struct ctls_context *ctx, long *timeo)
 {
 	int ret;
