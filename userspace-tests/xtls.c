@@ -167,18 +167,38 @@ static int send_more(int fd, const unsigned char *p, size_t len)
 	return 0;
 }
 
-static int send_file(int fd, const unsigned char *p, size_t len)
+/* An unlinked temporary file holding @p: its fd, or -1. */
+static int file_of(const unsigned char *p, size_t len)
 {
 	char path[] = "/tmp/xtls.XXXXXX";
 	int f = mkstemp(path);
-	off_t off = 0;
-	int ret = 0;
 
-	unlink(path);
-	if (f < 0 || write(f, p, len) != (ssize_t)len)
+	if (f < 0)
 		return -1;
-	while (!ret && off < (off_t)len)
-		ret = sendfile(fd, f, &off, len - off) <= 0 ? -1 : 0;
+	unlink(path);
+	if (write(f, p, len) != (ssize_t)len) {
+		close(f);
+		return -1;
+	}
+	return f;
+}
+
+/* Bytes [@from, @to) of file @f through sendfile() into @fd. */
+static int sendfile_range(int fd, int f, off_t from, off_t to)
+{
+	while (from < to)
+		if (sendfile(fd, f, &from, to - from) <= 0)
+			return -1;
+	return 0;
+}
+
+static int send_file(int fd, const unsigned char *p, size_t len)
+{
+	int f = file_of(p, len), ret;
+
+	if (f < 0)
+		return -1;
+	ret = sendfile_range(fd, f, 0, len);
 	close(f);
 	return ret;
 }
@@ -229,16 +249,13 @@ static int send_splice(int fd, const unsigned char *p, size_t len)
 static int send_mixed(int fd, const unsigned char *p, size_t len,
 		      int keep_open)
 {
-	char path[] = "/tmp/xtls.XXXXXX";
-	int f = mkstemp(path), pipefd[2], turn = 0, ret = 0;
+	int f = file_of(p, len), pipefd[2], turn = 0, ret = 0;
 	size_t off = 0;
 
-	unlink(path);
-	if (f < 0 || write(f, p, len) != (ssize_t)len || pipe(pipefd))
+	if (f < 0 || pipe(pipefd))
 		return -1;
 	while (!ret && off < len) {
 		size_t n = 1 + random() % 40000;
-		off_t o = off;
 		int more;
 
 		if (n > len - off)
@@ -256,8 +273,7 @@ static int send_mixed(int fd, const unsigned char *p, size_t len,
 			ret = send_all(fd, p + off, n, more ? MSG_MORE : 0);
 			break;
 		default:
-			while (!ret && o < (off_t)(off + n))
-				ret = sendfile(fd, f, &o, off + n - o) <= 0;
+			ret = sendfile_range(fd, f, off, off + n);
 			break;
 		}
 		off += n;
@@ -265,7 +281,7 @@ static int send_mixed(int fd, const unsigned char *p, size_t len,
 	close(f);
 	close(pipefd[0]);
 	close(pipefd[1]);
-	return ret ? -1 : 0;
+	return ret;
 }
 
 static void transfer(const struct cipher *c, int version, enum mode m,
