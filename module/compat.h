@@ -32,6 +32,16 @@
 #endif
 
 /*
+ * A read that already gave bytes and then meets a socket error: 6.12's
+ * upstream leaves the error for the next read, 6.1's consumed it.
+ */
+#if KERNEL_VERSION(6, 5, 0) > LINUX_VERSION_CODE
+#define CTLS_RX_ERR_KEPT_AFTER_DATA 0
+#else
+#define CTLS_RX_ERR_KEPT_AFTER_DATA 1
+#endif
+
+/*
  * Splicing decrypted bytes into a pipe: through the file's read_iter, which
  * for a socket is recvmsg.
  */

@@ -57,12 +57,11 @@ enum ctls_conf {
  */
 struct ctls_context {
 	/*
-	 * One sender, one reader at a time: they sleep with the socket
-	 * unlocked and hold on to record state across that sleep. A rekey
-	 * takes the direction's lock too. Taken before the socket lock.
+	 * One sender at a time: senders sleep with the socket unlocked and
+	 * hold on to record state across that sleep. A TX rekey takes it
+	 * too. Taken before the socket lock. (Readers: see rx.c.)
 	 */
 	struct mutex tx_lock;			/* senders, TX work, TX rekey */
-	struct mutex rx_lock;			/* readers, RX rekey */
 	struct proto *sk_proto;			/* TCP's proto, called through */
 	void (*sk_write_space)(struct sock *sk);
 	u8 tx_conf;				/* enum ctls_conf */

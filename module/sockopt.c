@@ -170,23 +170,26 @@ static int ctls_set_no_pad(struct sock *sk, sockptr_t optval,
 }
 
 /*
- * The direction's lock first, as senders and readers take it: a rekey must
- * not change keys under one that sleeps with the socket unlocked.
+ * TX: the TX lock first, as senders take it: a rekey must not change keys
+ * under one that sleeps with the socket unlocked. RX: the socket lock is
+ * enough, readers decrypt only under it (rx.c).
  */
 static int ctls_set_crypto_locked(struct sock *sk, sockptr_t optval,
 				  unsigned int optlen, bool tx)
 {
 	struct ctls_context *ctx = ctls_ctx(sk);
-	struct mutex *dir = tx ? &ctx->tx_lock : &ctx->rx_lock;
 	int err;
 
-	err = mutex_lock_interruptible(dir);
-	if (err)
-		return err;
+	if (tx) {
+		err = mutex_lock_interruptible(&ctx->tx_lock);
+		if (err)
+			return err;
+	}
 	lock_sock(sk);
 	err = ctls_set_crypto(sk, optval, optlen, tx);
 	release_sock(sk);
-	mutex_unlock(dir);
+	if (tx)
+		mutex_unlock(&ctx->tx_lock);
 	return err;
 }
 

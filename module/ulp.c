@@ -74,7 +74,6 @@ static int ctls_disconnect(struct sock *sk, int flags)
 static void ctls_ctx_free(struct ctls_context *ctx)
 {
 	mutex_destroy(&ctx->tx_lock);
-	mutex_destroy(&ctx->rx_lock);
 	memzero_explicit(&ctx->tx_info, sizeof(ctx->tx_info));
 	memzero_explicit(&ctx->rx_info, sizeof(ctx->rx_info));
 	kfree_rcu(ctx, rcu);
@@ -195,7 +194,6 @@ static int ctls_ulp_init(struct sock *sk)
 	if (!ctx)
 		return -ENOMEM;
 	mutex_init(&ctx->tx_lock);
-	mutex_init(&ctx->rx_lock);
 
 	write_lock_bh(&sk->sk_callback_lock);
 	if (ctls_sk_has_psock(sk)) {

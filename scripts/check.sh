@@ -12,7 +12,7 @@ cd "$CTLS_TOP" || exit 1
 
 series=${SERIES:-6.1 6.12}
 suites=${CTLS_SUITES:-lint fuzz foundation uapi xtls ossl badrec rekey stacks selftest bench debug}
-logs=$CTLS_TOP/build/check
+logs=${CTLS_CHECK_LOGS:-$CTLS_TOP/build/check}
 rm -rf "$logs"
 mkdir -p "$logs"
 passed=0
