@@ -264,13 +264,14 @@ static int ctls_ulp_get_info(struct sock *sk, struct sk_buff *skb)
 	if (!start)
 		return -EMSGSIZE;
 
+	/* A context already gone leaves no nest at all, as upstream. */
 	rcu_read_lock();
 	ctx = rcu_dereference(inet_csk(sk)->icsk_ulp_data);
 	if (ctx)
 		err = ctls_put_info(skb, ctx);
 	rcu_read_unlock();
 
-	if (err) {
+	if (err || !ctx) {
 		nla_nest_cancel(skb, start);
 		return err;
 	}
