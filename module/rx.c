@@ -507,9 +507,10 @@ static int ctls_rx_type(struct msghdr *msg, u8 type, u8 *control)
 }
 
 /*
- * Copy from @r to the caller, consuming it unless peeking. The end of a
- * record reached says MSG_EOR, as upstream says it: not for a record first
- * decrypted by this peek.
+ * Copy from @r to the caller, consuming it unless peeking. MSG_EOR as
+ * upstream sets it: when a read reaches the end of a record; on a peek,
+ * whenever it is served from a record an earlier call decrypted (even in
+ * part), never from one this peek decrypted.
  */
 static int ctls_rx_copy(struct ctls_rx *rx, struct ctls_rx_rec *r,
 			struct ctls_rx_call *c, bool fresh)
@@ -518,7 +519,7 @@ static int ctls_rx_copy(struct ctls_rx *rx, struct ctls_rx_rec *r,
 
 	if (n && copy_to_iter(r->data + r->off, n, &c->msg->msg_iter) != n)
 		return -EFAULT;
-	if (r->off + n == r->end && (!c->peek || !fresh))
+	if (c->peek ? !fresh : r->off + n == r->end)
 		c->msg->msg_flags |= MSG_EOR;
 	if (c->peek)
 		return n;
