@@ -15,6 +15,19 @@ static bool ctls_info_ready(const union ctls_crypto_info *ci)
 	return ci->info.cipher_type != 0;
 }
 
+/*
+ * Keys set already, and not TLS 1.3 keys (which a rekey replaces): setting
+ * them again can only fail. A peek, before the TX lock, so that the failure
+ * does not wait behind a sender that waits for its peer (upstream's
+ * setsockopt takes only the socket lock); ctls_set_crypto() checks again
+ * under it.
+ */
+static bool ctls_keys_final(const union ctls_crypto_info *ci)
+{
+	return READ_ONCE(ci->info.cipher_type) &&
+	       READ_ONCE(ci->info.version) != TLS_1_3_VERSION;
+}
+
 /* Version and cipher of a new direction, against the other direction. */
 static int ctls_validate_info(const struct tls_crypto_info *ci,
 			      const struct tls_crypto_info *other,
@@ -196,13 +209,19 @@ static int ctls_set_crypto_locked(struct sock *sk, sockptr_t optval,
 int ctls_setsockopt_tls(struct sock *sk, int optname, sockptr_t optval,
 			unsigned int optlen)
 {
+	struct ctls_context *ctx = ctls_ctx(sk);
+	bool tx = optname == TLS_TX;
 	int err;
 
 	switch (optname) {
 	case TLS_TX:
 	case TLS_RX:
-		return ctls_set_crypto_locked(sk, optval, optlen,
-					      optname == TLS_TX);
+		if (!ctls_keys_final(tx ? &ctx->tx_info : &ctx->rx_info))
+			return ctls_set_crypto_locked(sk, optval, optlen, tx);
+		lock_sock(sk);
+		err = ctls_set_crypto(sk, optval, optlen, tx);
+		release_sock(sk);
+		return err;
 	case TLS_TX_ZEROCOPY_RO:
 		lock_sock(sk);
 		err = ctls_set_tx_zc(sk, optval, optlen);

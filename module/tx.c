@@ -673,6 +673,11 @@ static void ctls_tx_held_free(struct sock *sk, struct ctls_tx *tx)
 	ctls_tx_held_consume(sk, &tx->held, tx->held.len);
 }
 
+static size_t ctls_tx_held_len(const struct ctls_tx *tx)
+{
+	return READ_ONCE(tx->held.len);
+}
+
 /* Send every held byte. Returns 0, or -errno with the rest still held. */
 static int ctls_tx_send_held(struct sock *sk, struct ctls_context *ctx,
 			     int flags)
@@ -762,32 +767,58 @@ static int ctls_tx_send_held(struct sock *sk, struct ctls_context *ctx,
 static void ctls_tx_held_free(struct sock *sk, struct ctls_tx *tx)
 {
 }
+
+static size_t ctls_tx_held_len(const struct ctls_tx *tx)
+{
+	return 0;
+}
 #endif
 
 int ctls_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 {
+	struct ctls_context *ctx = ctls_ctx(sk);
 	int ret;
 
 	if (msg->msg_flags & ~CTLS_SENDMSG_FLAGS)
 		return -EOPNOTSUPP;
 
-	mutex_lock(&ctls_ctx(sk)->tx_lock);
+	/*
+	 * A sender may hold the lock while it waits for TCP for as long as
+	 * the peer does not read: the next one waits for it interruptibly
+	 * (EINTR), MSG_DONTWAIT or not, as upstream's does.
+	 */
+	ret = mutex_lock_interruptible(&ctx->tx_lock);
+	if (ret)
+		return ret;
 	lock_sock(sk);
-	ret = ctls_tx_send_held(sk, ctls_ctx(sk), msg->msg_flags | MSG_MORE);
+	ret = ctls_tx_send_held(sk, ctx, msg->msg_flags | MSG_MORE);
 	if (!ret)
 		ret = ctls_tx_send(sk, msg);
 	release_sock(sk);
-	mutex_unlock(&ctls_ctx(sk)->tx_lock);
+	mutex_unlock(&ctx->tx_lock);
 	return ret;
 }
 
-/* The end of a splice or sendfile: push what MSG_MORE kept open. */
+/* Whether MSG_MORE left anything open (a peek; the lock holder decides). */
+static bool ctls_tx_pending(const struct ctls_tx *tx)
+{
+	return READ_ONCE(tx->open.len) || ctls_tx_held_len(tx);
+}
+
+/*
+ * The end of a splice or sendfile: push what MSG_MORE kept open. As
+ * upstream, nothing is locked when nothing is open; the lock is waited for
+ * killably, not uninterruptibly as upstream does, so that a task behind a
+ * sender blocked on a peer that does not read can still be killed (what it
+ * left open is pushed by the next send or by close).
+ */
 void ctls_splice_eof(struct socket *sock)
 {
 	struct sock *sk = sock->sk;
 	struct ctls_context *ctx = ctls_ctx(sk);
 
-	mutex_lock(&ctx->tx_lock);
+	if (!ctls_tx_pending(ctx->tx) || mutex_lock_killable(&ctx->tx_lock))
+		return;
 	lock_sock(sk);
 	if (!ctls_tx_send_held(sk, ctx, MSG_NOSIGNAL) && !sk->sk_err)
 		ctls_tx_push(sk, ctx, 0);
