@@ -774,6 +774,23 @@ static size_t ctls_tx_held_len(const struct ctls_tx *tx)
 }
 #endif
 
+static int ctls_tx_sendmsg_locked(struct sock *sk, struct ctls_context *ctx,
+				  struct msghdr *msg)
+{
+	int ret;
+
+	/*
+	 * As upstream 6.12: more to come and end of record at once is
+	 * EINVAL. (6.1 refuses MSG_EOR itself, with EOPNOTSUPP, before.)
+	 */
+	if ((msg->msg_flags & MSG_MORE) && (msg->msg_flags & MSG_EOR))
+		return -EINVAL;
+	ret = ctls_tx_send_held(sk, ctx, msg->msg_flags | MSG_MORE);
+	if (ret)
+		return ret;
+	return ctls_tx_send(sk, msg);
+}
+
 int ctls_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 {
 	struct ctls_context *ctx = ctls_ctx(sk);
@@ -791,9 +808,7 @@ int ctls_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 	if (ret)
 		return ret;
 	lock_sock(sk);
-	ret = ctls_tx_send_held(sk, ctx, msg->msg_flags | MSG_MORE);
-	if (!ret)
-		ret = ctls_tx_send(sk, msg);
+	ret = ctls_tx_sendmsg_locked(sk, ctx, msg);
 	release_sock(sk);
 	mutex_unlock(&ctx->tx_lock);
 	return ret;
