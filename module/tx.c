@@ -48,6 +48,7 @@ struct ctls_tx_rec {
 	unsigned int len;	/* bytes held, header included */
 	unsigned int sent;	/* bytes TCP has taken (sealed records) */
 	bool push;		/* seal as soon as "out" is free */
+	bool dontwait;		/* committed by a MSG_DONTWAIT call */
 	u8 type;
 };
 
@@ -61,6 +62,7 @@ struct ctls_tx_held {
 	struct bio_vec bv[CTLS_TX_HELD];
 	unsigned int n;
 	size_t len;
+	int flags;		/* MSG_DONTWAIT of the last sendpage */
 };
 
 struct ctls_tx {
@@ -156,6 +158,20 @@ static void ctls_tx_uncarve(struct sock *sk, struct ctls_tx_rec *r,
 	r->frag[r->nr_frags - 1].bv_len -= len;
 	r->len -= len;
 	sk_mem_uncharge(sk, len);
+}
+
+/*
+ * The flags a record was committed with: at close it is sent under them,
+ * as upstream's close sends each record with its own.
+ */
+static void ctls_tx_mark(struct ctls_tx_rec *r, int flags)
+{
+	r->dontwait = !!(flags & MSG_DONTWAIT);
+}
+
+static int ctls_tx_rec_flags(const struct ctls_tx_rec *r)
+{
+	return r->dontwait ? MSG_DONTWAIT : 0;
 }
 
 static int ctls_tx_open(struct sock *sk, struct ctls_context *ctx, u8 type)
@@ -357,8 +373,10 @@ static int ctls_tx_direct(struct sock *sk, struct ctls_context *ctx,
 	err = ctls_tx_open(sk, ctx, type);
 	if (!err)
 		err = ctls_tx_reserve(sk, tx, len + ctls_rec_append(p));
-	if (!err)
+	if (!err) {
+		ctls_tx_mark(&tx->open, msg->msg_flags);
 		ctls_tx_encrypt(sk, ctx, src, len);
+	}
 	ctls_sg_unpin(tx->pages, np);
 	if (err) {
 		ctls_tx_rec_free(sk, &tx->open);
@@ -458,6 +476,7 @@ static int ctls_tx_push(struct sock *sk, struct ctls_context *ctx, int flags)
 	if (!tx->open.len)
 		return 0;
 	tx->open.push = true;
+	ctls_tx_mark(&tx->open, flags);
 	return ctls_tx_kick(sk, ctx, flags);
 }
 
@@ -539,8 +558,11 @@ static int ctls_tx_step(struct sock *sk, struct ctls_context *ctx,
 	room = CTLS_REC_MAX_PLAIN - ctls_tx_plain_len(ctx);
 	if (!room)
 		return 0;
-	return ctls_tx_fill(sk, tx, &msg->msg_iter,
-			    min(room, msg_data_left(msg)));
+	err = ctls_tx_fill(sk, tx, &msg->msg_iter,
+			   min(room, msg_data_left(msg)));
+	if (err > 0)
+		ctls_tx_mark(&tx->open, msg->msg_flags);
+	return err;
 }
 
 static bool ctls_tx_full(struct ctls_context *ctx)
@@ -678,6 +700,11 @@ static size_t ctls_tx_held_len(const struct ctls_tx *tx)
 	return READ_ONCE(tx->held.len);
 }
 
+static int ctls_tx_held_flags(const struct ctls_tx *tx)
+{
+	return tx->held.flags;
+}
+
 /* Send every held byte. Returns 0, or -errno with the rest still held. */
 static int ctls_tx_send_held(struct sock *sk, struct ctls_context *ctx,
 			     int flags)
@@ -719,6 +746,7 @@ static int ctls_tx_hold(struct sock *sk, struct ctls_context *ctx,
 	get_page(bv->bv_page);
 	h->bv[h->n++] = *bv;
 	h->len += size;
+	h->flags = flags & MSG_DONTWAIT;
 	sk_mem_charge(sk, size);
 	if ((flags & MSG_MORE) && h->len < CTLS_REC_MAX_PLAIN)
 		return size;
@@ -769,6 +797,11 @@ static void ctls_tx_held_free(struct sock *sk, struct ctls_tx *tx)
 }
 
 static size_t ctls_tx_held_len(const struct ctls_tx *tx)
+{
+	return 0;
+}
+
+static int ctls_tx_held_flags(const struct ctls_tx *tx)
 {
 	return 0;
 }
@@ -926,17 +959,42 @@ int ctls_tx_init(struct sock *sk, struct ctls_context *ctx)
 }
 
 /*
- * Socket closing, under its lock: push what the user left open and send
- * what TCP takes without waiting; the rest is dropped, as TCP drops its own
- * unsent data on an abortive close. No work item runs past this point.
+ * Closing: what the user committed goes to TCP under the flags it was
+ * committed with, as upstream's close sends each record with its own
+ * (tls_sw_release_resources_tx(): tls_tx_records(sk, -1)). A record of a
+ * blocking call waits for room as that call would have (until SO_SNDTIMEO,
+ * a signal or an error): a record TCP has only partly taken is not cut
+ * short. One of a MSG_DONTWAIT call goes as far as TCP takes it now. The
+ * record left open (MSG_MORE; upstream drops it) is sealed only once the
+ * one before it is all out, under the flags of the call that last added
+ * to it.
+ */
+static void ctls_tx_close_send(struct sock *sk, struct ctls_context *ctx)
+{
+	struct ctls_tx *tx = ctx->tx;
+
+	if (ctls_tx_flush(sk, tx, ctls_tx_rec_flags(&tx->out)) ||
+	    ctls_tx_send_held(sk, ctx, ctls_tx_held_flags(tx) | MSG_NOSIGNAL) ||
+	    ctls_tx_flush(sk, tx, ctls_tx_rec_flags(&tx->out)) ||
+	    !tx->open.len || sk->sk_err)
+		return;
+	if (!ctls_tx_seal(sk, ctx))
+		ctls_tx_flush(sk, tx, ctls_tx_rec_flags(&tx->out));
+}
+
+/*
+ * Socket closing, under its lock: send what the user committed (see
+ * ctls_tx_close_send()); what TCP does not take is dropped, as TCP drops
+ * its own unsent data on an abortive close. The work item does nothing
+ * from here on, even while close waits for TCP with the socket unlocked.
  */
 void ctls_tx_release(struct sock *sk, struct ctls_context *ctx)
 {
 	struct ctls_tx *tx = ctx->tx;
 
-	if (!sk->sk_err && !ctls_tx_send_held(sk, ctx, MSG_DONTWAIT | MSG_NOSIGNAL))
-		ctls_tx_push(sk, ctx, MSG_DONTWAIT);
 	tx->closed = true;
+	if (!sk->sk_err)
+		ctls_tx_close_send(sk, ctx);
 	ctls_tx_held_free(sk, tx);
 	ctls_tx_rec_free(sk, &tx->open);
 	ctls_tx_rec_free(sk, &tx->out);
