@@ -151,13 +151,22 @@ static int ctls_tx_carve(struct sock *sk, struct ctls_tx_rec *r,
 	return len;
 }
 
-/* Give back the last @len bytes carved (a copy that faulted). */
-static void ctls_tx_uncarve(struct sock *sk, struct ctls_tx_rec *r,
-			    unsigned int len)
+/* Give back what record @r holds past its first @len bytes. */
+static void ctls_tx_trim(struct sock *sk, struct ctls_tx_rec *r,
+			 unsigned int len)
 {
-	r->frag[r->nr_frags - 1].bv_len -= len;
-	r->len -= len;
-	sk_mem_uncharge(sk, len);
+	sk_mem_uncharge(sk, r->len - len);
+	while (r->len > len) {
+		struct bio_vec *bv = &r->frag[r->nr_frags - 1];
+		unsigned int n = min(bv->bv_len, r->len - len);
+
+		bv->bv_len -= n;
+		r->len -= n;
+		if (!bv->bv_len) {
+			put_page(bv->bv_page);
+			r->nr_frags--;
+		}
+	}
 }
 
 /*
@@ -196,13 +205,16 @@ static unsigned int ctls_tx_plain_len(struct ctls_context *ctx)
 
 /*
  * Copy up to @want bytes from @from into the open record. Returns the bytes
- * copied; 0 when the record has no fragment slot left (push it), -ENOMEM,
- * or -EFAULT when nothing could be copied.
+ * copied; 0 when the record has no fragment slot left (push it), -ENOMEM
+ * when nothing could be copied, or -EFAULT. A fault gives back everything
+ * this call copied, as upstream's sendmsg trims a record back to what it
+ * held before the copy that faulted.
  */
 static int ctls_tx_fill(struct sock *sk, struct ctls_tx *tx,
 			struct iov_iter *from, size_t want)
 {
 	struct ctls_tx_rec *r = &tx->open;
+	unsigned int start = r->len;
 	size_t done = 0, copy;
 	u8 *dst;
 	int got;
@@ -216,8 +228,8 @@ static int ctls_tx_fill(struct sock *sk, struct ctls_tx *tx,
 		copy = copy_from_iter(dst, got, from);
 		done += copy;
 		if (copy != got) {
-			ctls_tx_uncarve(sk, r, got - copy);
-			return done ? done : -EFAULT;
+			ctls_tx_trim(sk, r, start);
+			return -EFAULT;
 		}
 	}
 	return done;
@@ -533,6 +545,36 @@ static int ctls_tx_cmsg(struct sock *sk, struct ctls_context *ctx,
 }
 
 /*
+ * Copy from @msg into the open record, opening one if needed. An open
+ * record always holds data: one opened for a copy that then fails is let
+ * go of at once, so that no empty record is ever sealed (upstream's
+ * sendmsg trims its record back to empty and never pushes an empty one).
+ */
+static int ctls_tx_copy(struct sock *sk, struct ctls_context *ctx,
+			struct msghdr *msg, u8 type)
+{
+	struct ctls_tx *tx = ctx->tx;
+	size_t room;
+	int n;
+
+	if (!tx->open.len) {
+		n = ctls_tx_open(sk, ctx, type);
+		if (n)
+			return n;
+	}
+	room = CTLS_REC_MAX_PLAIN - ctls_tx_plain_len(ctx);
+	if (!room)
+		return 0;
+	n = ctls_tx_fill(sk, tx, &msg->msg_iter,
+			 min(room, msg_data_left(msg)));
+	if (n > 0)
+		ctls_tx_mark(&tx->open, msg->msg_flags);
+	else if (n < 0 && !ctls_tx_plain_len(ctx))
+		ctls_tx_rec_free(sk, &tx->open);
+	return n;
+}
+
+/*
  * Fill the open record (opening one if needed) from @msg. Returns the bytes
  * taken, 0 when the record is full, or -errno.
  */
@@ -540,7 +582,7 @@ static int ctls_tx_step(struct sock *sk, struct ctls_context *ctx,
 			struct msghdr *msg, u8 type)
 {
 	struct ctls_tx *tx = ctx->tx;
-	size_t room, left = msg_data_left(msg);
+	size_t left = msg_data_left(msg);
 	int err;
 
 	if (!tx->open.len && left >= CTLS_TX_DIRECT_MIN &&
@@ -550,19 +592,7 @@ static int ctls_tx_step(struct sock *sk, struct ctls_context *ctx,
 		if (err != -EMSGSIZE)
 			return err;
 	}
-	if (!tx->open.len) {
-		err = ctls_tx_open(sk, ctx, type);
-		if (err)
-			return err;
-	}
-	room = CTLS_REC_MAX_PLAIN - ctls_tx_plain_len(ctx);
-	if (!room)
-		return 0;
-	err = ctls_tx_fill(sk, tx, &msg->msg_iter,
-			   min(room, msg_data_left(msg)));
-	if (err > 0)
-		ctls_tx_mark(&tx->open, msg->msg_flags);
-	return err;
+	return ctls_tx_copy(sk, ctx, msg, type);
 }
 
 static bool ctls_tx_full(struct ctls_context *ctx)
