@@ -11,7 +11,7 @@ set -uo pipefail
 cd "$CTLS_TOP" || exit 1
 
 series=${SERIES:-6.1 6.12}
-suites=${CTLS_SUITES:-lint fuzz foundation uapi xtls ossl badrec rxedge rekey stacks selftest bench debug}
+suites=${CTLS_SUITES:-lint fuzz foundation uapi xtls ossl badrec rxedge txedge rekey stacks selftest bench debug}
 logs=${CTLS_CHECK_LOGS:-$CTLS_TOP/build/check}
 rm -rf "$logs"
 mkdir -p "$logs"
@@ -151,6 +151,14 @@ suite_rxedge() {
 		userspace-tests/rxedge-known-gaps
 }
 
+# Transmit edge cases on stock tls.ko and on ctls in one boot: senders
+# behind a blocked one (signals, SIGKILL, TLS_TX again), MSG_MORE|MSG_EOR,
+# close with a record partly in TCP, faults and zero-length sends; the
+# same transcript of errno and of the records on the wire.
+suite_txedge() {
+	guest_tap "$1" txedge "ulp_name=ctls" "modprobe tls && ./txedge tls ctls"
+}
+
 # TLS 1.3 KeyUpdate: errors, counters, and bulk transfers both ways with a
 # KeyUpdate every MiB: 64 MiB through send, 16 MiB through splice and
 # sendfile, to keep check's time (a plain "./rekey" in a guest runs 256 MiB
@@ -268,7 +276,7 @@ count_selftest_debug() {
 # (each guest is single-threaded TCG, one host core). Their output comes
 # in kernel order once both are done. selftest runs three guests of its
 # own and bench shares build/bench: those go one kernel after the other.
-side_by_side=" foundation uapi xtls ossl badrec rxedge rekey stacks "
+side_by_side=" foundation uapi xtls ossl badrec rxedge txedge rekey stacks "
 
 # run_side_by_side SUITE: the suite on every kernel at once.
 run_side_by_side() {

@@ -1,0 +1,959 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Transmit edge cases, run on two ULPs (stock "tls" and "ctls") in one
+ * boot: each case drives the sending end through ULP A and then through
+ * ULP B, and the receiving end is plain TCP. What each sender did (return
+ * values, errno, whether a task blocked, could be signalled or killed) and
+ * what went on the wire (every record framed and decrypted here with
+ * libcrypto, no code shared with either ULP) make a transcript; the two
+ * transcripts must be equal.
+ *
+ *   lock:  a second sender (MSG_DONTWAIT or not, send, sendfile, or a
+ *          process of its own) waits behind one blocked on a peer that
+ *          does not read: it sleeps interruptibly, a signal ends its call
+ *          with EINTR, SIGKILL ends the process.
+ *   eor:   MSG_MORE | MSG_EOR (6.12: EINVAL; 6.1: MSG_EOR is EOPNOTSUPP).
+ *   close: a record TCP has only partly taken when close() comes: a
+ *          blocking sender's goes out whole, a MSG_DONTWAIT sender's is
+ *          cut where TCP stopped taking it, on both.
+ *   empty: a send that faults (EFAULT) before or after other data, then
+ *          close, a record-type cmsg, sendfile; zero-length sends: no
+ *          empty record on the wire unless both send one.
+ *
+ * One case only checks ULP B: a record left open with MSG_MORE at close
+ * (upstream drops it, ctls sends it; docs/design.md).
+ *
+ * Usage: txedge ULP_A ULP_B [CASE] (default tls ctls; CASE: only the cases
+ * whose name contains it). Prints TAP, and each transcript as "#" lines;
+ * with TXEDGE_DEBUG set, the close cases' byte counts go to stderr.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <linux/tls.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/evp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ktls.h"
+#include "net.h"
+#include "tap.h"
+
+#define MAX_PLAIN	16384
+#define TAG		16
+#define KEY_SEED	0x51
+#define WIRE_MAX	(4 << 20)
+#define MAX_RECS	1024
+#define BIG		(256 << 10)	/* the blocked sender's send */
+#define PART		(64 << 10)	/* the interrupted sender's send */
+#define TRIES		10		/* to catch a record partly in TCP */
+
+static const char *ulp_a = "tls", *ulp_b = "ctls";
+static int version;			/* TLS_1_2_VERSION or TLS_1_3_VERSION */
+static unsigned char *pattern;		/* what senders send, BIG bytes */
+static void *bad;			/* a page that faults */
+
+/* A transcript: what a case saw, in words. */
+struct log {
+	char text[4096];
+	size_t len;
+};
+
+static void say(struct log *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (l->len >= sizeof(l->text) - 1)
+		return;
+	va_start(ap, fmt);
+	l->len += vsnprintf(l->text + l->len, sizeof(l->text) - l->len, fmt, ap);
+	va_end(ap);
+	if (l->len > sizeof(l->text) - 1)
+		l->len = sizeof(l->text) - 1;
+}
+
+static void die(const char *what)
+{
+	printf("Bail out! %s: %s\n", what, strerror(errno));
+	exit(2);
+}
+
+/* "= 3" or "= -1 EINVAL": a call's result, for the transcript. */
+static void say_ret(struct log *l, const char *what, long ret, int err)
+{
+	if (ret < 0)
+		say(l, "%s = -1 %s; ", what, strerrorname_np(err));
+	else
+		say(l, "%s = %ld; ", what, ret);
+}
+
+/* A call and its errno, in that order, for the transcript. */
+#define SAY_CALL(l, what, call)					\
+	do {							\
+		long __r = (call);				\
+								\
+		say_ret(l, what, __r, errno);			\
+	} while (0)
+
+static long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec t = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&t, &t) && errno == EINTR)
+		;
+}
+
+/*
+ * A loopback connection; @small: the buffers of both ends as small as they
+ * go, set before the handshake so that the receiver's window is small from
+ * the start.
+ */
+static void small_pair(int small, int *c, int *s)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0), v = 1;
+
+	*c = socket(AF_INET, SOCK_STREAM, 0);
+	if (small && (setsockopt(l, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) ||
+		      setsockopt(*c, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v))))
+		die("SO_RCVBUF/SO_SNDBUF");
+	if (l < 0 || *c < 0 || bind(l, (void *)&a, len) || listen(l, 1) ||
+	    getsockname(l, (void *)&a, &len) ||
+	    connect(*c, (void *)&a, len))
+		die("connect");
+	*s = accept(l, NULL, NULL);
+	if (*s < 0)
+		die("accept");
+	close(l);
+}
+
+/* The sending end, ULP @ulp with TLS_TX; @small: see small_pair(). */
+static void conn_open(const char *ulp, int small, int *c, int *s)
+{
+	small_pair(small, c, s);
+	if (setsockopt(*c, IPPROTO_TCP, TCP_ULP, ulp, strlen(ulp)) ||
+	    set_gcm_key(*c, TLS_TX, version, KEY_SEED))
+		die("TLS_TX");
+}
+
+/* ---- the wire: records framed and decrypted with libcrypto ---- */
+
+struct rec {
+	int type;
+	int len;		/* plaintext bytes */
+	size_t at;		/* offset of its plaintext in wire.plain */
+};
+
+struct wire {
+	unsigned char *raw, *plain;
+	size_t raw_len, plain_len, tail;	/* tail: bytes after the last whole record */
+	struct rec recs[MAX_RECS];
+	int n, bad;				/* records, failing authentication */
+	int eof;				/* EOF came, not a timeout */
+};
+
+static int overhead(void)
+{
+	return 5 + TAG + (version == TLS_1_2_VERSION ? 8 : 1);
+}
+
+/* Bytes on the wire for @n bytes sent in one blocking call: whole records. */
+static size_t wire_size(size_t n)
+{
+	size_t recs = (n + MAX_PLAIN - 1) / MAX_PLAIN;
+
+	return n + recs * overhead();
+}
+
+/* The 12-byte nonce and additional data of record @seq at @hdr. */
+static int nonce_aad(uint64_t seq, const unsigned char *hdr, int ct_len,
+		     unsigned char *nonce, unsigned char *aad)
+{
+	struct tls12_crypto_info_aes_gcm_128 k;
+	int i;
+
+	gcm_key(&k, version, KEY_SEED);
+	memcpy(nonce, k.salt, 4);
+	if (version == TLS_1_2_VERSION) {
+		memcpy(nonce + 4, hdr + 5, 8);
+		for (i = 0; i < 8; i++)
+			aad[i] = seq >> (56 - 8 * i);
+		aad[8] = hdr[0];
+		aad[9] = 3;
+		aad[10] = 3;
+		aad[11] = ct_len >> 8;
+		aad[12] = ct_len & 0xff;
+		return 13;
+	}
+	memcpy(nonce + 4, k.iv, 8);
+	for (i = 0; i < 8; i++)
+		nonce[4 + i] ^= seq >> (56 - 8 * i);
+	memcpy(aad, hdr, 5);
+	return 5;
+}
+
+/*
+ * Decrypt record @seq (header at @hdr, @len bytes after it) into @out.
+ * Returns the plaintext length and sets *@type, or -1.
+ */
+static int open_rec(uint64_t seq, const unsigned char *hdr, int len,
+		    unsigned char *out, int *type)
+{
+	int xlen = version == TLS_1_2_VERSION ? 8 : 0;
+	const unsigned char *ct = hdr + 5 + xlen;
+	int ct_len = len - xlen - TAG, aad_len, n, m, ok;
+	unsigned char nonce[12], aad[13];
+	struct tls12_crypto_info_aes_gcm_128 k;
+	EVP_CIPHER_CTX *ctx;
+
+	if (ct_len < 0)
+		return -1;
+	gcm_key(&k, version, KEY_SEED);
+	aad_len = nonce_aad(seq, hdr, ct_len, nonce, aad);
+	ctx = EVP_CIPHER_CTX_new();
+	ok = EVP_DecryptInit_ex(ctx, EVP_aes_128_gcm(), NULL, k.key, nonce) == 1 &&
+	     EVP_DecryptUpdate(ctx, NULL, &n, aad, aad_len) == 1 &&
+	     EVP_DecryptUpdate(ctx, out, &n, ct, ct_len) == 1 &&
+	     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, TAG,
+				 (void *)(ct + ct_len)) == 1 &&
+	     EVP_DecryptFinal_ex(ctx, out + n, &m) == 1;
+	EVP_CIPHER_CTX_free(ctx);
+	if (!ok)
+		return -1;
+	*type = hdr[0];
+	if (version == TLS_1_2_VERSION)
+		return ct_len;
+	while (ct_len > 0 && !out[ct_len - 1])
+		ct_len--;
+	if (!ct_len)
+		return -1;
+	*type = out[--ct_len];
+	return ct_len;
+}
+
+/* Frame and decrypt every whole record of w->raw. */
+static void wire_parse(struct wire *w)
+{
+	size_t off = 0;
+	int len, plain, type;
+
+	w->plain = malloc(w->raw_len + 1);
+	w->plain_len = 0;
+	w->n = 0;
+	w->bad = 0;
+	while (w->raw_len - off >= 5 && w->n < MAX_RECS) {
+		len = w->raw[off + 3] << 8 | w->raw[off + 4];
+		if (w->raw_len - off - 5 < (size_t)len)
+			break;
+		plain = open_rec(w->n, w->raw + off, len,
+				 w->plain + w->plain_len, &type);
+		if (plain < 0) {
+			w->bad++;
+			plain = 0;
+			type = -1;
+		}
+		w->recs[w->n++] = (struct rec){ type, plain, w->plain_len };
+		w->plain_len += plain;
+		off += 5 + len;
+	}
+	w->tail = w->raw_len - off;
+}
+
+/* Read @fd until EOF (or @timeout_ms of silence), then parse. */
+static void wire_read(int fd, struct wire *w, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	w->raw = malloc(WIRE_MAX);
+	w->raw_len = 0;
+	w->eof = 0;
+	while (w->raw_len < WIRE_MAX) {
+		if (poll(&p, 1, timeout_ms) <= 0)
+			break;
+		n = recv(fd, w->raw + w->raw_len, WIRE_MAX - w->raw_len, 0);
+		if (n <= 0) {
+			w->eof = 1;
+			break;
+		}
+		w->raw_len += n;
+	}
+	wire_parse(w);
+}
+
+static void wire_free(struct wire *w)
+{
+	free(w->raw);
+	free(w->plain);
+}
+
+/* Every record, as "23:'abc'" (short ones) or "23:16384B". */
+static void say_recs(struct log *l, const struct wire *w)
+{
+	int i;
+
+	say(l, "wire:");
+	for (i = 0; i < w->n; i++) {
+		const struct rec *r = &w->recs[i];
+
+		if (r->type < 0)
+			say(l, " [not authentic]");
+		else if (r->len <= 16)
+			say(l, " %d:'%.*s'", r->type, r->len, w->plain + r->at);
+		else
+			say(l, " %d:%dB", r->type, r->len);
+	}
+	say(l, "%s%s%s", w->n ? "" : " no record",
+	    w->tail ? ", then part of a record" : "",
+	    w->eof ? ", EOF" : ", no EOF");
+}
+
+/*
+ * Whether the wire is @len bytes of the pattern, in whole data records,
+ * all authentic, and then EOF.
+ */
+static int wire_is_pattern(const struct wire *w, size_t len)
+{
+	int i;
+
+	for (i = 0; i < w->n; i++)
+		if (w->recs[i].type != 23)
+			return 0;
+	return !w->bad && !w->tail && w->eof && w->plain_len == len &&
+	       !memcmp(w->plain, pattern, len);
+}
+
+/* A reader of the raw stream that starts after @delay_ms. */
+struct reader {
+	pthread_t t;
+	int fd, delay_ms;
+	struct wire w;
+};
+
+static void *reader_run(void *arg)
+{
+	struct reader *r = arg;
+
+	sleep_ms(r->delay_ms);
+	wire_read(r->fd, &r->w, 20000);
+	return NULL;
+}
+
+static void reader_start(struct reader *r, int fd, int delay_ms)
+{
+	r->fd = fd;
+	r->delay_ms = delay_ms;
+	if (pthread_create(&r->t, NULL, reader_run, r))
+		die("pthread_create");
+}
+
+/* ---- tasks: a sender in a thread, its state, signals ---- */
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+struct sender {
+	pthread_t t;
+	int fd, flags, file;	/* file >= 0: sendfile from it */
+	int setkey;		/* TLS_TX again instead of sending */
+	const void *buf;
+	size_t len;
+	volatile pid_t tid;
+	volatile int done;
+	long ret;
+	int err;
+};
+
+static void *sender_run(void *arg)
+{
+	struct sender *s = arg;
+
+	off_t off = 0;
+
+	s->tid = gettid();
+	if (s->setkey)
+		s->ret = set_gcm_key(s->fd, TLS_TX, version, KEY_SEED);
+	else if (s->file >= 0)
+		s->ret = sendfile(s->fd, s->file, &off, s->len);
+	else
+		s->ret = send(s->fd, s->buf, s->len, s->flags);
+	s->err = errno;
+	s->done = 1;
+	return NULL;
+}
+
+static void sender_start(struct sender *s, int fd, const void *buf,
+			 size_t len, int flags)
+{
+	s->fd = fd;
+	s->buf = buf;
+	s->len = len;
+	s->flags = flags;
+	s->tid = 0;
+	s->done = 0;
+	if (pthread_create(&s->t, NULL, sender_run, s))
+		die("pthread_create");
+}
+
+/* Wait up to @ms for the sender's call to return; 1 if it did. */
+static int sender_wait(struct sender *s, int ms)
+{
+	long end = now_ms() + ms;
+
+	while (!s->done && now_ms() < end)
+		sleep_ms(10);
+	if (!s->done)
+		return 0;
+	pthread_join(s->t, NULL);
+	return 1;
+}
+
+/* The scheduler state of task @tid of process @pid: 'R', 'S', 'D'... */
+static char task_state(pid_t pid, pid_t tid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return '?';
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return '?';
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] && p[2] ? p[2] : '?';
+}
+
+/* Wait until the task has slept for a while: 'S' or 'D' 3 times running. */
+static char settled_state(pid_t pid, pid_t tid)
+{
+	long end = now_ms() + 5000;
+	char st = '?';
+	int same = 0;
+
+	while (same < 3 && now_ms() < end) {
+		sleep_ms(100);
+		st = task_state(pid, tid);
+		same = st == 'S' || st == 'D' ? same + 1 : 0;
+	}
+	return st;
+}
+
+/* ---- the cases ---- */
+
+struct kase {
+	const char *name;
+	void (*run)(const char *ulp, struct log *l);
+	int only_b;		/* a documented difference: ULP B checked alone */
+	int tls12;		/* TLS 1.2 only */
+};
+
+/*
+ * Thread A blocks in send() on a peer that does not read; @second then
+ * starts what waits behind it and says what happened. Then the peer reads
+ * everything: A's bytes, nothing else, in whole authentic records.
+ */
+static void behind_blocked(const char *ulp, struct log *l,
+			   void (*second)(int c, struct log *l))
+{
+	struct sender a = { .file = -1 };
+	struct reader r;
+	int c, s;
+
+	conn_open(ulp, 1, &c, &s);
+	sender_start(&a, c, pattern, BIG, 0);
+	while (!a.tid)
+		sleep_ms(10);
+	say(l, "A blocked: %c; ", settled_state(getpid(), a.tid));
+	second(c, l);
+	reader_start(&r, s, 0);
+	if (!sender_wait(&a, 60000))
+		die("A never returned");
+	say_ret(l, "A's send", a.ret, a.err);
+	close(c);
+	pthread_join(r.t, NULL);
+	say(l, "peer got %s", wire_is_pattern(&r.w, a.ret > 0 ? a.ret : 0) ?
+	    "A's bytes, whole records, authentic, EOF" : "something else: ");
+	if (!wire_is_pattern(&r.w, a.ret > 0 ? a.ret : 0))
+		say_recs(l, &r.w);
+	wire_free(&r.w);
+	close(s);
+}
+
+/* B behind A: its state, then SIGUSR1 (SA_RESTART) and what B returns. */
+static void signalled(int c, struct log *l, struct sender *b)
+{
+	while (!b->tid)
+		sleep_ms(10);
+	say(l, "B waits: %c; ", settled_state(getpid(), b->tid));
+	pthread_kill(b->t, SIGUSR1);
+	if (sender_wait(b, 3000)) {
+		say_ret(l, "after SIGUSR1 B", b->ret, b->err);
+		return;
+	}
+	say(l, "B still blocked 3 s after SIGUSR1; ");
+	/* Let A (and so B) finish: A's reader starts after this. */
+	(void)c;
+}
+
+static void second_dontwait(int c, struct log *l)
+{
+	static struct sender b = { .file = -1 };
+
+	sender_start(&b, c, "x", 1, MSG_DONTWAIT);
+	signalled(c, l, &b);
+}
+
+static void second_blocking(int c, struct log *l)
+{
+	static struct sender b = { .file = -1 };
+
+	sender_start(&b, c, "x", 1, 0);
+	signalled(c, l, &b);
+}
+
+static void second_sendfile(int c, struct log *l)
+{
+	static struct sender b;
+	int f = memfd_create("txedge", 0);
+
+	if (f < 0 || write(f, "sendfile", 8) != 8)
+		die("memfd");
+	b.file = f;
+	sender_start(&b, c, NULL, 8, 0);
+	signalled(c, l, &b);
+	close(f);
+}
+
+/* TLS_TX again: TLS 1.2 keys are set once, EBUSY (no sender's lock). */
+static void second_setkey(int c, struct log *l)
+{
+	static struct sender b = { .file = -1, .setkey = 1 };
+
+	sender_start(&b, c, NULL, 0, 0);
+	while (!b.tid)
+		sleep_ms(10);
+	if (sender_wait(&b, 2000)) {
+		say_ret(l, "TLS_TX again", b.ret, b.err);
+		return;
+	}
+	say(l, "TLS_TX again waits: %c; ", settled_state(getpid(), b.tid));
+	signalled(c, l, &b);
+}
+
+/* A process of its own, killed while it waits behind A. */
+static void second_killed(int c, struct log *l)
+{
+	long end;
+	pid_t p;
+	int st;
+
+	p = fork();
+	if (p < 0)
+		die("fork");
+	if (!p) {
+		send(c, "k", 1, MSG_DONTWAIT);
+		_exit(0);
+	}
+	say(l, "child waits: %c; ", settled_state(p, p));
+	kill(p, SIGKILL);
+	end = now_ms() + 3000;
+	while (waitpid(p, &st, WNOHANG) == 0 && now_ms() < end)
+		sleep_ms(10);
+	if (now_ms() >= end) {
+		say(l, "child not dead 3 s after SIGKILL; ");
+		return;
+	}
+	say(l, "child %s; ", WIFSIGNALED(st) ? "killed" : "exited");
+}
+
+static void c_lock_dontwait(const char *ulp, struct log *l)
+{
+	behind_blocked(ulp, l, second_dontwait);
+}
+
+static void c_lock_blocking(const char *ulp, struct log *l)
+{
+	behind_blocked(ulp, l, second_blocking);
+}
+
+static void c_lock_sendfile(const char *ulp, struct log *l)
+{
+	behind_blocked(ulp, l, second_sendfile);
+}
+
+static void c_lock_kill(const char *ulp, struct log *l)
+{
+	behind_blocked(ulp, l, second_killed);
+}
+
+static void c_lock_setkey(const char *ulp, struct log *l)
+{
+	behind_blocked(ulp, l, second_setkey);
+}
+
+/* MSG_MORE | MSG_EOR, alone, with an open record, with a record type. */
+static void c_eor(const char *ulp, struct log *l)
+{
+	char cbuf[CMSG_SPACE(1)] = {};
+	struct iovec iov = { "ct", 2 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	struct wire w;
+	int c, s;
+
+	cm->cmsg_level = SOL_TLS;
+	cm->cmsg_type = TLS_SET_RECORD_TYPE;
+	cm->cmsg_len = CMSG_LEN(1);
+	*CMSG_DATA(cm) = 22;
+	conn_open(ulp, 0, &c, &s);
+	SAY_CALL(l, "send(MORE)", send(c, "ab", 2, MSG_MORE));
+	SAY_CALL(l, "send(MORE|EOR)", send(c, "cd", 2, MSG_MORE | MSG_EOR));
+	SAY_CALL(l, "sendmsg(type 22, MORE|EOR)",
+		 sendmsg(c, &m, MSG_MORE | MSG_EOR));
+	SAY_CALL(l, "send(EOR)", send(c, "ef", 2, MSG_EOR));
+	SAY_CALL(l, "send()", send(c, "gh", 2, 0));
+	close(c);
+	wire_read(s, &w, 5000);
+	say_recs(l, &w);
+	wire_free(&w);
+	close(s);
+}
+
+/*
+ * TCP's bytes of this connection: not yet sent by the sender, and waiting
+ * in the peer (which has read nothing). Once the same for half a second
+ * running: the peer's window is shut and the sender's buffer full, nothing
+ * moves any more until the peer reads.
+ */
+static size_t tcp_holds(int c, int s)
+{
+	int unsent, inq, same = 0;
+	size_t now, last = 0;
+
+	while (same < 5) {
+		sleep_ms(100);
+		if (ioctl(c, SIOCOUTQNSD, &unsent) || ioctl(s, SIOCINQ, &inq))
+			die("SIOCOUTQNSD/SIOCINQ");
+		now = unsent + inq;
+		same = now == last ? same + 1 : 0;
+		last = now;
+	}
+	return last;
+}
+
+/*
+ * A send of PART bytes on tiny buffers that stops (a signal for a blocking
+ * sender, a full TCP for MSG_DONTWAIT) with its last record partly taken
+ * by TCP. Returns the bytes committed (the send's return), with *c and *s
+ * open; retries with a new connection until a record is partly taken.
+ */
+static long partly_sent(const char *ulp, int flags, int *c, int *s)
+{
+	struct sender a = { .file = -1 };
+	size_t held;
+	int i;
+
+	for (i = 0; i < TRIES; i++) {
+		conn_open(ulp, 1, c, s);
+		sender_start(&a, *c, pattern, PART, flags);
+		while (!a.tid)
+			sleep_ms(10);
+		if (!(flags & MSG_DONTWAIT)) {
+			settled_state(getpid(), a.tid);
+			pthread_kill(a.t, SIGUSR2);
+		}
+		if (!sender_wait(&a, 10000))
+			die("the sender never returned");
+		held = a.ret > 0 ? tcp_holds(*c, *s) : 0;
+		if (getenv("TXEDGE_DEBUG"))
+			fprintf(stderr, "try %d: ret %ld holds %zu wire %zu\n",
+				i, a.ret, held, a.ret > 0 ? wire_size(a.ret) : 0);
+		if (a.ret > 0 && held < wire_size(a.ret))
+			return a.ret;
+		close(*c);
+		close(*s);
+	}
+	return -1;
+}
+
+/* Close while TCP has part of a record; the peer starts reading later. */
+static void close_partly_sent(const char *ulp, struct log *l, int flags)
+{
+	struct reader r;
+	long n;
+	int c, s;
+
+	n = partly_sent(ulp, flags, &c, &s);
+	if (n < 0) {
+		say(l, "no record left partly in TCP in %d tries", TRIES);
+		return;
+	}
+	say(l, "send stopped with a record partly in TCP; close(); ");
+	reader_start(&r, s, 300);
+	close(c);
+	pthread_join(r.t, NULL);
+	if (getenv("TXEDGE_DEBUG"))
+		fprintf(stderr, "n %ld raw %zu plain %zu tail %zu\n", n,
+			r.w.raw_len, r.w.plain_len, r.w.tail);
+	if (wire_is_pattern(&r.w, n))
+		say(l, "peer got every committed byte, whole records, authentic, EOF");
+	else if (!r.w.bad && r.w.tail && r.w.eof &&
+		 !memcmp(r.w.plain, pattern, r.w.plain_len))
+		say(l, "peer got whole authentic records, then the start of one, then EOF");
+	else
+		say_recs(l, &r.w);
+	wire_free(&r.w);
+	close(s);
+}
+
+static void c_close_blocking(const char *ulp, struct log *l)
+{
+	close_partly_sent(ulp, l, 0);
+}
+
+static void c_close_dontwait(const char *ulp, struct log *l)
+{
+	close_partly_sent(ulp, l, MSG_DONTWAIT);
+}
+
+/* Data left open with MSG_MORE at close: ctls sends it, upstream drops it. */
+static void c_close_open(const char *ulp, struct log *l)
+{
+	struct wire w;
+	int c, s;
+
+	conn_open(ulp, 0, &c, &s);
+	SAY_CALL(l, "send(MORE)", send(c, "abc", 3, MSG_MORE));
+	close(c);
+	wire_read(s, &w, 5000);
+	say_recs(l, &w);
+	wire_free(&w);
+	close(s);
+}
+
+/* Run @steps on a fresh connection, then close and show the wire. */
+static void empty_case(const char *ulp, struct log *l,
+		       void (*steps)(int c, struct log *l))
+{
+	struct wire w;
+	int c, s;
+
+	conn_open(ulp, 0, &c, &s);
+	steps(c, l);
+	close(c);
+	wire_read(s, &w, 5000);
+	say_recs(l, &w);
+	wire_free(&w);
+	close(s);
+}
+
+static void fault(int c, struct log *l)
+{
+	SAY_CALL(l, "send(bad pointer)", send(c, bad, 100, 0));
+}
+
+static void s_fault(int c, struct log *l)
+{
+	fault(c, l);
+}
+
+static void s_fault_cmsg(int c, struct log *l)
+{
+	fault(c, l);
+	SAY_CALL(l, "send(type 22)", send_type(c, 22, "hs", 2));
+}
+
+static void s_more_fault_cmsg(int c, struct log *l)
+{
+	SAY_CALL(l, "send(MORE)", send(c, "abc", 3, MSG_MORE));
+	fault(c, l);
+	SAY_CALL(l, "send(type 22)", send_type(c, 22, "hs", 2));
+}
+
+/* A fault, then sendfile reading past the end of its file: splice_eof. */
+static void s_fault_sendfile(int c, struct log *l)
+{
+	int f = memfd_create("txedge", 0);
+
+	if (f < 0 || write(f, "from a file", 11) != 11)
+		die("memfd");
+	fault(c, l);
+	SAY_CALL(l, "sendfile(11 of 100)",
+		 sendfile(c, f, &(off_t){ 0 }, 100));
+	close(f);
+}
+
+/* A buffer whose first 100 bytes are readable and the next 100 are not. */
+static void s_fault_half(int c, struct log *l)
+{
+	SAY_CALL(l, "send(100 good, 100 bad)",
+		 send(c, (char *)bad - 100, 200, 0));
+	SAY_CALL(l, "send()", send(c, "z", 1, 0));
+}
+
+/* 20 KiB readable then a fault: the first record goes, the rest does not. */
+static void s_fault_big(int c, struct log *l)
+{
+	SAY_CALL(l, "send(20480 good, 4096 bad)",
+		 send(c, (char *)bad - 20480, 24576, 0));
+}
+
+static void s_zero(int c, struct log *l)
+{
+	SAY_CALL(l, "send(type 22, 0 bytes)", send_type(c, 22, "", 0));
+	SAY_CALL(l, "send(0 bytes)", send(c, "", 0, 0));
+	SAY_CALL(l, "send(MORE)", send(c, "m", 1, MSG_MORE));
+	SAY_CALL(l, "send(0 bytes)", send(c, "", 0, 0));
+	SAY_CALL(l, "send(type 22, 0 bytes)", send_type(c, 22, "", 0));
+}
+
+#define EMPTY_CASE(fn, steps)					\
+	static void fn(const char *ulp, struct log *l)		\
+	{							\
+		empty_case(ulp, l, steps);			\
+	}
+
+EMPTY_CASE(c_empty_close, s_fault)
+EMPTY_CASE(c_empty_cmsg, s_fault_cmsg)
+EMPTY_CASE(c_empty_more_cmsg, s_more_fault_cmsg)
+EMPTY_CASE(c_empty_sendfile, s_fault_sendfile)
+EMPTY_CASE(c_empty_half, s_fault_half)
+EMPTY_CASE(c_empty_big, s_fault_big)
+EMPTY_CASE(c_empty_zero, s_zero)
+
+static const struct kase kases[] = {
+	{ "lock: MSG_DONTWAIT send behind a blocked sender", c_lock_dontwait, 0, 0 },
+	{ "lock: blocking send behind a blocked sender", c_lock_blocking, 0, 0 },
+	{ "lock: sendfile behind a blocked sender", c_lock_sendfile, 0, 0 },
+	{ "lock: process killed behind a blocked sender", c_lock_kill, 0, 0 },
+	{ "lock: TLS_TX again behind a blocked sender", c_lock_setkey, 0, 1 },
+	{ "eor: MSG_MORE with MSG_EOR", c_eor, 0, 0 },
+	{ "close: blocking sender's record partly in TCP", c_close_blocking, 0, 0 },
+	{ "close: MSG_DONTWAIT sender's record partly in TCP", c_close_dontwait, 0, 0 },
+	{ "close: record left open with MSG_MORE", c_close_open, 1, 0 },
+	{ "empty: fault, close", c_empty_close, 0, 0 },
+	{ "empty: fault, record-type cmsg", c_empty_cmsg, 0, 0 },
+	{ "empty: MSG_MORE data, fault, record-type cmsg", c_empty_more_cmsg, 0, 0 },
+	{ "empty: fault, sendfile to EOF (splice_eof)", c_empty_sendfile, 0, 0 },
+	{ "empty: fault in the middle of a small send", c_empty_half, 0, 0 },
+	{ "empty: fault in a send's second record", c_empty_big, 0, 0 },
+	{ "empty: zero-length sends", c_empty_zero, 0, 0 },
+};
+
+static const char *vname(void)
+{
+	return version == TLS_1_2_VERSION ? "TLS 1.2" : "TLS 1.3";
+}
+
+static void one_case(const struct kase *k)
+{
+	static struct log la, lb;
+
+	la.len = lb.len = 0;
+	la.text[0] = lb.text[0] = 0;
+	k->run(ulp_a, &la);
+	k->run(ulp_b, &lb);
+	if (k->only_b) {
+		tap_check(strstr(lb.text, "23:'abc'") != NULL,
+			  "%s, %s: %s sends it", vname(), k->name, ulp_b);
+		printf("#   %s: %s\n#   %s: %s (upstream drops it)\n",
+		       ulp_b, lb.text, ulp_a, la.text);
+		return;
+	}
+	tap_check(!strcmp(la.text, lb.text), "%s, %s: %s and %s agree",
+		  vname(), k->name, ulp_a, ulp_b);
+	if (!strcmp(la.text, lb.text)) {
+		printf("#   %s\n", la.text);
+		return;
+	}
+	printf("#   %s: %s\n#   %s: %s\n", ulp_a, la.text, ulp_b, lb.text);
+}
+
+static void setup(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	size_t i;
+	char *m;
+
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_flags = 0;
+	sigaction(SIGUSR2, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	pattern = malloc(BIG);
+	for (i = 0; i < BIG; i++)
+		pattern[i] = 'a' + (i * 7 + i / 251) % 26;
+	/* Six pages, the last one made unreadable: bad points at it. */
+	m = mmap(NULL, 6 * 4096, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED || mprotect(m + 5 * 4096, 4096, PROT_NONE))
+		die("mmap");
+	memcpy(m, pattern, 5 * 4096);
+	bad = m + 5 * 4096;
+}
+
+/* Whether @ulp exists: a fresh TCP socket takes it. */
+static int ulp_exists(const char *ulp)
+{
+	int c, s, ret, err;
+
+	tcp_pair(AF_INET, &c, &s);
+	ret = setsockopt(s, IPPROTO_TCP, TCP_ULP, ulp, strlen(ulp));
+	err = errno;
+	close(c);
+	close(s);
+	tap_check(!ret, "ULP \"%s\" attaches to a TCP socket%s%s", ulp,
+		  ret ? ": " : "", ret ? strerrorname_np(err) : "");
+	return !ret;
+}
+
+int main(int argc, char **argv)
+{
+	static const int versions[] = { TLS_1_2_VERSION, TLS_1_3_VERSION };
+	unsigned int i, j;
+
+	ulp_a = argc > 1 ? argv[1] : ulp_a;
+	ulp_b = argc > 2 ? argv[2] : ulp_b;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!ulp_exists(ulp_a) || !ulp_exists(ulp_b))
+		return tap_done();
+	setup();
+	for (i = 0; i < 2; i++) {
+		version = versions[i];
+		for (j = 0; j < sizeof(kases) / sizeof(kases[0]); j++)
+			if ((argc < 4 || strstr(kases[j].name, argv[3])) &&
+			    (!kases[j].tls12 || version == TLS_1_2_VERSION))
+				one_case(&kases[j]);
+	}
+	return tap_done();
+}
