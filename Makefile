@@ -12,15 +12,20 @@
 #   make kunit    KUnit suites (ctls_kunit.ko) in the debug kernel, as TAP
 #   make fuzz     libFuzzer on the record layer for FUZZ_SECONDS (180), as TAP
 #   make baseline recompute stock tls.ko's selftest results for both kernels
+#   make stress   the concurrency stress, stock tls.ko then ctls, STRESS_MINUTES
+#                 (10) each, on every kernel of STRESS_KERNEL (6.1 6.12, or debug)
 #   make bench    ctls against stock tls.ko, TCP and OpenSSL on 6.12, in QEMU
 #                 (about 20 min; CTLS_BENCH_QUICK=1 for a 1-minute smoke run)
 #   make clean
 
 SERIES ?= 6.1 6.12
 FUZZ_SECONDS ?= 180
+STRESS_MINUTES ?= 10
+STRESS_STOCK_MINUTES ?= $(STRESS_MINUTES)
+STRESS_KERNEL ?= $(SERIES)
 TESTS := $(patsubst userspace-tests/%.c,build/tests/%,$(wildcard userspace-tests/*.c))
 
-.PHONY: all modules tests demo check stacks lint kunit fuzz baseline bench clean host-tools
+.PHONY: all modules tests demo check stacks lint kunit fuzz baseline stress bench clean host-tools
 
 all: modules
 
@@ -63,6 +68,14 @@ fuzz:
 
 baseline: host-tools
 	@for s in $(SERIES); do bash userspace-tests/selftest/baseline.sh $$s || exit 1; done
+
+# scripts/stress.sh per kernel: build/stress/<kernel>.log; STRESS_SEED
+# repeats a run's random choices.
+stress: modules tests
+	@rc=0; for k in $(STRESS_KERNEL); do \
+		bash scripts/stress.sh -k $$k -t $$(($(STRESS_MINUTES) * 60)) \
+			-b $$(($(STRESS_STOCK_MINUTES) * 60)) || rc=1; \
+	done; exit $$rc
 
 # Writes docs/benchmarks.md and docs/benchmarks.png (see qemu/bench.sh).
 bench: host-tools
