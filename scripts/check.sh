@@ -11,7 +11,7 @@ set -uo pipefail
 cd "$CTLS_TOP" || exit 1
 
 series=${SERIES:-6.1 6.12}
-suites=${CTLS_SUITES:-lint fuzz foundation uapi xtls ossl badrec rxedge txedge rekey stacks selftest bench debug}
+suites=${CTLS_SUITES:-lint fuzz foundation uapi xtls ossl badrec rxedge txedge rekey stress stacks selftest bench debug}
 logs=${CTLS_CHECK_LOGS:-$CTLS_TOP/build/check}
 rm -rf "$logs"
 mkdir -p "$logs"
@@ -168,6 +168,20 @@ suite_rekey() {
 		./rekey bulk splice 16 && ./rekey bulk sendfile 16"
 }
 
+# The concurrency stress (userspace-tests/stress.c, in one guest through
+# scripts/stress.sh): stock tls.ko for 45 s, then ctls as "tls" for 90 s,
+# with one seed (printed; STRESS_SEED repeats its random choices). A
+# failed check, the program's hang detector, a splat or a timeout fails
+# it. make stress runs it for longer.
+suite_stress() {
+	local s=$1 name=${2:-stress} rc
+	bash scripts/stress.sh -k "$s" -b "${3:-45}" -t "${4:-90}" \
+		-l "$logs/$name-$s.log" >"$logs/$name-$s.tap" 2>&1
+	rc=$?
+	grep -aE '^not ok|^# stress on' "$logs/$name-$s.tap" | sed "s/^/[$s] /"
+	count_tap "$name $s" "$logs/$name-$s.tap" $rc
+}
+
 # The host's OpenSSL, GnuTLS, nginx, curl and ss, unmodified, on ctls
 # (qemu/stacks.sh; userspace-tests/stacks.sh lists the cells).
 suite_stacks() {
@@ -241,6 +255,9 @@ suite_debug() {
 	guest_tap 6.12 debug-rekey "" "./rekey errors && ./rekey bulk send 16 &&
 		./rekey bulk splice 8 && ./rekey bulk sendfile 8"
 	guest_tap 6.12 debug-failslab "" "./failslab"
+	# The concurrency stress under KASAN and lockdep: stock for 30 s,
+	# ctls for 120 s (about 3 minutes with the boot and the teardown).
+	suite_stress 6.12 debug-stress 30 120
 	# Every selftest case of these fixtures and variants passes on ctls
 	# (SM4 included: this kernel has it). Left out: "nonblocking", which
 	# requires that a non-blocking writer and reader each meet EAGAIN,
@@ -276,7 +293,7 @@ count_selftest_debug() {
 # (each guest is single-threaded TCG, one host core). Their output comes
 # in kernel order once both are done. selftest runs three guests of its
 # own and bench shares build/bench: those go one kernel after the other.
-side_by_side=" foundation uapi xtls ossl badrec rxedge txedge rekey stacks "
+side_by_side=" foundation uapi xtls ossl badrec rxedge txedge rekey stress stacks "
 
 # run_side_by_side SUITE: the suite on every kernel at once.
 run_side_by_side() {
