@@ -12,6 +12,8 @@
 #   make kunit    KUnit suites (ctls_kunit.ko) in the debug kernel, as TAP
 #   make fuzz     libFuzzer on the record layer for FUZZ_SECONDS (180), as TAP
 #   make baseline recompute stock tls.ko's selftest results for both kernels
+#   make selftest7 upstream's newest selftest (7.x tls.c), whole, on ctls,
+#                 each kernel: pass/fail counts by kind (not part of check)
 #   make stress   the concurrency stress, stock tls.ko then ctls, STRESS_MINUTES
 #                 (10) each, on every kernel of STRESS_KERNEL (6.1 6.12, or debug)
 #   make bench    ctls against stock tls.ko, TCP and OpenSSL on 6.12, in QEMU
@@ -25,7 +27,7 @@ STRESS_STOCK_MINUTES ?= $(STRESS_MINUTES)
 STRESS_KERNEL ?= $(SERIES)
 TESTS := $(patsubst userspace-tests/%.c,build/tests/%,$(wildcard userspace-tests/*.c))
 
-.PHONY: all modules tests demo check stacks lint kunit fuzz baseline stress bench clean host-tools
+.PHONY: all modules tests demo check stacks lint kunit fuzz baseline selftest7 stress bench clean host-tools
 
 all: modules
 
@@ -68,6 +70,13 @@ fuzz:
 
 baseline: host-tools
 	@for s in $(SERIES); do bash userspace-tests/selftest/baseline.sh $$s || exit 1; done
+
+# Every case of the 7.x file on ctls (check runs only those the kernel's own
+# tls.c lacks); results and consoles in build/selftest7/.
+selftest7: host-tools
+	@rc=0; for s in $(SERIES); do \
+		bash userspace-tests/selftest/selftest7.sh $$s all build/selftest7/all-$$s || rc=1; \
+	done; exit $$rc
 
 # scripts/stress.sh per kernel: build/stress/<kernel>.log; STRESS_SEED
 # repeats a run's random choices.

@@ -11,7 +11,7 @@ set -uo pipefail
 cd "$CTLS_TOP" || exit 1
 
 series=${SERIES:-6.1 6.12}
-suites=${CTLS_SUITES:-lint fuzz foundation uapi xtls ossl badrec rxedge txedge rekey stress stacks selftest bench debug}
+suites=${CTLS_SUITES:-lint fuzz foundation uapi xtls ossl badrec rxedge txedge rekey stress stacks selftest selftest7 bench debug}
 logs=${CTLS_CHECK_LOGS:-$CTLS_TOP/build/check}
 rm -rf "$logs"
 mkdir -p "$logs"
@@ -232,6 +232,43 @@ suite_selftest() {
 	skipped=$((skipped + k))
 }
 
+# Upstream's newest selftest, the 7.x tls.c (userspace-tests/selftest/
+# fetch7.sh), unmodified: the cases that this kernel's own tls.c does not
+# have, SM4/ARIA aside, in two guests. Each must pass on ctls unless
+# userspace-tests/selftest/known-gaps-7 names it. Cases that failed outside
+# the gaps run once more, alone, as in retry_selftest. make selftest7 runs
+# the whole file.
+suite_selftest7() {
+	local s=$1 d=userspace-tests/selftest rc again p f k
+	local out=$logs/selftest7-$s
+	CTLS_JOBS=2 bash $d/selftest7.sh "$s" new "$out" >"$out.log" 2>&1
+	rc=$?
+	if [ ! -f "$out.results" ]; then
+		tail -n 5 "$out.log" | sed 's/^/# /'
+		count_tap "selftest7 $s" /dev/null 1
+		return
+	fi
+	again=$(python3 $d/selftest7.py failed "$s" "$out.cases" "$out.results" \
+		$d/known-gaps-7 | awk 'NR <= 20' | tr '\n' ' ')
+	if [ -n "$again" ]; then
+		echo "# selftest7 $s: running again, alone: $again"
+		CTLS_SELFTEST_BIN=$(cat "$out.bin") CTLS_SELFTEST_ONLY="$again" \
+			CTLS_JOBS=1 CTLS_GUEST_TIMEOUT=$((60 * $(echo "$again" | wc -w) + 120)) \
+			bash $d/run.sh "$s" ctls "$out.retry" >>"$out.log" 2>&1 || rc=$?
+		[ -f "$out.retry" ] && python3 $d/selftest7.py merge "$out.results" "$out.retry"
+	fi
+	python3 $d/selftest7.py verdict "$s" "$out.list7" "$out.listown" \
+		"$out.results" $d/known-gaps-7 "$out.table" | tee "$out.tap"
+	read -r p f k <"$out.table.counts" || { p=0 f=1 k=0; }
+	if [ $rc != 0 ]; then
+		echo "not ok - selftest7 $s: a guest failed (splat or timeout, see $out.log)"
+		f=$((f + 1))
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + k))
+}
+
 # The debug kernel (qemu/debug-kernel.sh: 6.12 with KASAN, lockdep,
 # kmemleak, failslab and KUnit; built once, then cached): the KUnit suites,
 # then the userspace suites and a part of the selftest with ctls loaded. A
@@ -292,7 +329,8 @@ count_selftest_debug() {
 # Suites that boot one guest per kernel: the kernels run side by side
 # (each guest is single-threaded TCG, one host core). Their output comes
 # in kernel order once both are done. selftest runs three guests of its
-# own and bench shares build/bench: those go one kernel after the other.
+# own, selftest7 two, and bench shares build/bench: those go one kernel
+# after the other.
 side_by_side=" foundation uapi xtls ossl badrec rxedge txedge rekey stress stacks "
 
 # run_side_by_side SUITE: the suite on every kernel at once.

@@ -11,6 +11,9 @@
 # The run is sharded by variant (one guest per shard, CTLS_JOBS guests at a
 # time, default 3): most of a run's wall time is tests waiting out the
 # harness's 30 s timeout, which overlaps well.
+#
+# CTLS_SELFTEST_BIN=PATH runs that selftest binary instead of the kernel's
+# own (fetch7.sh's build of the newest upstream file, for instance).
 set -euo pipefail
 . "$(dirname "$0")/../../qemu/common.sh"
 
@@ -19,7 +22,7 @@ impl=${2:?usage: run.sh SERIES stock|ctls OUT}
 out=${3:?usage: run.sh SERIES stock|ctls OUT}
 jobs=${CTLS_JOBS:-3}
 
-bin=$(bash "$CTLS_TOP/userspace-tests/selftest/build.sh" "$series")
+bin=${CTLS_SELFTEST_BIN:-$(bash "$CTLS_TOP/userspace-tests/selftest/build.sh" "$series")}
 kver=$(bash "$CTLS_TOP/qemu/fetch-kernel.sh" "$series")
 mods=()
 case $impl in
@@ -43,8 +46,12 @@ awk '!/^#/ && !/^---/' "$work/list" | cut -c22-47 | tr -d ' ' | grep . |
 # CTLS_SELFTEST_ONLY="fixture.variant.test ..." runs just those cases, in
 # one guest (the retry of cases that failed under load).
 # CTLS_SELFTEST_ARGS="harness filters" runs one guest with those filters.
+# CTLS_SELFTEST_SHARDS=FILE runs one guest per line of FILE, the line its
+# harness arguments.
 if [ -n "${CTLS_SELFTEST_ARGS:-}" ]; then
 	echo "$CTLS_SELFTEST_ARGS" >"$work/shards"
+elif [ -n "${CTLS_SELFTEST_SHARDS:-}" ]; then
+	grep . "$CTLS_SELFTEST_SHARDS" >"$work/shards"
 elif [ -n "${CTLS_SELFTEST_ONLY:-}" ]; then
 	printf -- '-r %s ' $CTLS_SELFTEST_ONLY >"$work/shards"
 	echo >>"$work/shards"
