@@ -591,22 +591,28 @@ union key {
 	struct tls12_crypto_info_chacha20_poly1305 chacha;
 };
 
-/* Key material of a connection's direction @dir and generation @gen. */
+/*
+ * Key material of a connection's direction @dir and generation @gen:
+ * AES-GCM-128 through ktls.h's gcm_key() (one byte of the seed), the
+ * other cipher filled from the seed.
+ */
 static socklen_t make_key(union key *k, int cipher, int version,
 			  uint64_t kseed, int dir, int gen)
 {
 	uint64_t s = kseed ^ ((uint64_t)dir << 56) ^ ((uint64_t)gen << 24);
-	size_t len = cipher == TLS_CIPHER_AES_GCM_128 ? sizeof(k->gcm) :
-							sizeof(k->chacha);
 	unsigned char *p = (unsigned char *)k;
 	size_t i;
 
 	memset(k, 0, sizeof(*k));
-	for (i = sizeof(k->info); i < len; i++)
+	if (cipher == TLS_CIPHER_AES_GCM_128) {
+		gcm_key(&k->gcm, version, splitmix(&s));
+		return sizeof(k->gcm);
+	}
+	for (i = sizeof(k->info); i < sizeof(k->chacha); i++)
 		p[i] = splitmix(&s);
 	k->info.version = version;
 	k->info.cipher_type = cipher;
-	return len;
+	return sizeof(k->chacha);
 }
 
 static int set_key(struct conn *c, int fd, int opt, int dir, int gen)
