@@ -549,6 +549,7 @@ static bool ctls_rx_one(struct sock *sk, struct ctls_rx *rx,
 		      (!c->control || c->control == CTLS_REC_TYPE_DATA);
 	struct ctls_rx_rec *r;
 	bool fresh;
+	u8 type;
 	int n;
 
 	r = ctls_rx_next(sk, rx, c, direct ? &zc : NULL, &fresh);
@@ -560,12 +561,14 @@ static bool ctls_rx_one(struct sock *sk, struct ctls_rx *rx,
 	}
 	if (!r)
 		return false;
-	n = ctls_rx_type(msg, r->type, &c->control);
+	/* A record read to its end is freed by ctls_rx_copy(). */
+	type = r->type;
+	n = ctls_rx_type(msg, type, &c->control);
 	if (n > 0)
 		n = ctls_rx_copy(rx, r, c, fresh);
 	if (n < 0)
 		c->err = n;
-	if (n < 0 || c->control != r->type)
+	if (n < 0 || c->control != type)
 		return false;
 	c->copied += n;
 	if (c->peek)
