@@ -16,7 +16,8 @@
  *       running) for this long fails the run (default 60 s)
  *   -o  only connections of one kind: single, readers, writers or oob
  *   -Z  tolerate splice() returning 0 at an empty record (what stock
- *       tls.ko does, and a reader takes for EOF); counted and reported
+ *       tls.ko does, though a reader takes it for EOF); counted, and
+ *       reported as a skipped TAP line
  *   -L  a label at the start of every TAP description
  *
  * A connection has two flows, a->b and b->a, each of one of three kinds:
@@ -3202,7 +3203,7 @@ int main(int argc, char **argv)
 		  stat_in(stat, "TlsCurrTxSw"), curr_rx, stat_in(stat, "TlsCurrRxSw"));
 	if (opt_splice_zero && G->ops[OP_SPLICE_ZERO])
 		tap_check(1, "%ssplice() returned 0 at an empty record %llu times "
-			  "# SKIP tolerated (-Z): stock tls.ko's splice_read does",
+			  "# SKIP tolerated (-Z), as stock tls.ko's splice_read does it",
 			  opt_label, (unsigned long long)G->ops[OP_SPLICE_ZERO]);
 	printf("# totals: %d connections (%d oob), %d flows in %.0f s: sent %" PRIu64
 	       ", received %" PRIu64 ", checked %" PRIu64 ", corrupt %" PRIu64
