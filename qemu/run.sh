@@ -78,6 +78,12 @@ done
 cat "$base" "$tmp/payload.cpio" >"$tmp/initrd"
 
 [ -n "$log" ] || log=$(mktemp /tmp/ctls-console.XXXXXX)
+# The guest's clock is the host's, and a guest that the host starves (TCG,
+# several guests on two cores) looks stuck to its own watchdogs: a boot-time
+# "soft lockup" in jitterentropy's init was seen at host load 8. Lockups and
+# RCU stalls fail a run (below), so they are reported only after 120 s, six
+# times the default: a real livelock still shows well within any timeout.
+stall_args="watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=120"
 # One host thread for all vCPUs (thread=single): with multi-threaded TCG a
 # 6.12 guest now and then took an int3 Oops at boot while the kernel patched
 # its own text (static keys, "sched_clock: Marking stable"), a QEMU
@@ -94,13 +100,19 @@ set +e
 timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 "${accel[@]}" "${share[@]}" \
 	-m 1G -nographic -no-reboot -nodefaults -serial stdio \
 	-kernel "$kdir/root/boot/vmlinuz-$kver" -initrd "$tmp/initrd" \
-	-append "console=ttyS0 panic=-1 oops=panic loglevel=7 no_hash_pointers no_timer_check" \
+	-append "console=ttyS0 panic=-1 oops=panic loglevel=7 no_hash_pointers no_timer_check $stall_args" \
 	</dev/null 2>&1 | stdbuf -oL tr -d '\r' |
 	if [ "$quiet" = 1 ]; then cat >"$log"; else tee "$log"; fi
 qrc=${PIPESTATUS[0]}
 set -e
 
-splat='BUG:|WARNING:|Oops|KASAN|UBSAN|Kernel panic|general protection fault|unreferenced object|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|INFO: lockdep|blocked for more than|refcount_t:|list_add corruption|list_del corruption'
+# Lockups and stalls as 6.1 and 6.12 word them: "BUG: soft lockup - CPU#1
+# stuck for 22s!", "Watchdog detected hard LOCKUP on cpu 1",
+# "rcu: INFO: rcu_sched detected stalls on CPUs/tasks:" (also
+# "self-detected stall on CPU", "detected expedited stalls") and
+# "INFO: rcu_tasks detected stalls on tasks:".
+stalls='soft lockup|hard LOCKUP|Watchdog detected|rcu: INFO:|detected stall|detected expedited stall'
+splat="BUG:|WARNING:|Oops|KASAN|UBSAN|Kernel panic|general protection fault|unreferenced object|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|INFO: lockdep|blocked for more than|refcount_t:|list_add corruption|list_del corruption|$stalls"
 if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 	note "timeout after ${timeout_s}s; console log: $log"
 	exit 124
