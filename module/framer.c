@@ -295,6 +295,13 @@ static void ctls_rx_stage_work(struct work_struct *work)
 	release_sock(sk);
 }
 
+/* Under pressure, have the stage work move the partial record out. */
+static void ctls_rx_kick_stage(struct sock *sk, struct ctls_rx *rx)
+{
+	if (ctls_rx_pressure(sk, rx))
+		schedule_delayed_work(&rx->stage_work, 0);
+}
+
 /* Copy what TCP holds of the staged head record into its stage. */
 void ctls_rx_copy_staged(struct sock *sk, struct ctls_rx *rx)
 {
@@ -321,8 +328,7 @@ void ctls_rx_head_done(struct sock *sk, struct ctls_rx *rx)
 	h->state = CTLS_HEAD_EMPTY;
 	ctls_rx_parse(sk, rx);
 	/* No data_ready comes for bytes already in TCP. */
-	if (ctls_rx_pressure(sk, rx))
-		schedule_delayed_work(&rx->stage_work, 0);
+	ctls_rx_kick_stage(sk, rx);
 }
 
 /*
@@ -336,8 +342,7 @@ static void ctls_data_ready(struct sock *sk)
 	bool was_whole = rx->head.state == CTLS_HEAD_WHOLE;
 
 	ctls_rx_parse(sk, rx);
-	if (ctls_rx_pressure(sk, rx))
-		schedule_delayed_work(&rx->stage_work, 0);
+	ctls_rx_kick_stage(sk, rx);
 	if ((!was_whole && rx->head.state == CTLS_HEAD_WHOLE) ||
 	    sk->sk_err || (sk->sk_shutdown & RCV_SHUTDOWN))
 		rx->saved_data_ready(sk);
