@@ -162,10 +162,12 @@ suite_txedge() {
 # TLS 1.3 KeyUpdate: errors, counters, and bulk transfers both ways with a
 # KeyUpdate every MiB: 64 MiB through send, 16 MiB through splice and
 # sendfile, to keep check's time (a plain "./rekey" in a guest runs 256 MiB
-# through all three: about 6 minutes per kernel under TCG).
+# through all three: about 6 minutes per kernel under TCG); then a storm,
+# spliced in and out with a KeyUpdate every 3001 bytes.
 suite_rekey() {
 	guest_tap "$1" rekey "" "./rekey errors && ./rekey bulk send 64 &&
-		./rekey bulk splice 16 && ./rekey bulk sendfile 16"
+		./rekey bulk splice 16 && ./rekey bulk sendfile 16 &&
+		./rekey bulk storm 2"
 }
 
 # The concurrency stress (userspace-tests/stress.c, in one guest through
@@ -290,7 +292,8 @@ suite_debug() {
 	guest_tap 6.12 debug-xtls "ulp_name=ctls" \
 		"modprobe tls && ./xtls ctls tls && ./xtls tls ctls"
 	guest_tap 6.12 debug-rekey "" "./rekey errors && ./rekey bulk send 16 &&
-		./rekey bulk splice 8 && ./rekey bulk sendfile 8"
+		./rekey bulk splice 8 && ./rekey bulk sendfile 8 &&
+		./rekey bulk storm 1"
 	guest_tap 6.12 debug-failslab "" "./failslab"
 	# The concurrency stress under KASAN and lockdep: stock for 30 s,
 	# ctls for 120 s (about 3 minutes with the boot and the teardown).

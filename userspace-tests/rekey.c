@@ -5,10 +5,11 @@
  * key; a received KeyUpdate stops decryption (EKEYEXPIRED, not readable)
  * until the new RX key is set. Run with ctls loaded as "tls".
  *
- * Usage: rekey [errors|bulk MODE MIB]   MODE: send, splice or sendfile
- * (no argument: errors, then bulk send/splice/sendfile of 256 MiB).
- * Bulk: both directions at once, a KeyUpdate every MiB in each, every byte
- * checked, keys derived from (direction, generation). Prints TAP.
+ * Usage: rekey [errors|bulk MODE MIB]   MODE: send, splice, sendfile or
+ * storm (no argument: errors, then bulk send/splice/sendfile of 256 MiB
+ * and a 4 MiB storm). Bulk: both directions at once, a KeyUpdate every MiB
+ * in each (storm: splice in and out, a KeyUpdate every 3001 bytes), every
+ * byte checked, keys derived from (direction, generation). Prints TAP.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -223,6 +224,7 @@ enum mode { SEND, SPLICE, SENDFILE };
 struct side {
 	int fd, dir;		/* dir: which key family this fd sends with */
 	enum mode mode;
+	size_t every;		/* bytes between KeyUpdates, at most MIB */
 	size_t total;
 	size_t got;
 	int updates, bad, err;
@@ -234,19 +236,21 @@ static unsigned char pattern(size_t i)
 	return (i * 7 + (i >> 11)) & 0xff;
 }
 
-static unsigned char *chunk;	/* one MiB of pattern */
+static unsigned char *chunk;	/* two MiB of pattern */
 
-static int send_chunk(struct side *s, int file)
+/* Bytes [@at, @at + s->every) of the stream, by s->mode. */
+static int send_chunk(struct side *s, int file, size_t at)
 {
-	size_t off = 0;
-	off_t foff = 0;
+	size_t off = 0, len = s->every;
+	const unsigned char *from = chunk + at % MIB;
+	off_t foff = at % MIB;
 	int p[2];
 
 	if (s->mode == SENDFILE)
-		return sendfile(s->fd, file, &foff, MIB) == MIB ? 0 : -1;
+		return sendfile(s->fd, file, &foff, len) == (ssize_t)len ? 0 : -1;
 	if (s->mode == SEND) {
-		while (off < MIB) {
-			ssize_t n = send(s->fd, chunk + off, MIB - off, 0);
+		while (off < len) {
+			ssize_t n = send(s->fd, from + off, len - off, 0);
 
 			if (n <= 0)
 				return -1;
@@ -256,8 +260,8 @@ static int send_chunk(struct side *s, int file)
 	}
 	if (pipe(p))
 		return -1;
-	while (off < MIB) {
-		struct iovec iov = { chunk + off, MIB - off };
+	while (off < len) {
+		struct iovec iov = { (void *)(from + off), len - off };
 		ssize_t n = vmsplice(p[1], &iov, 1, 0);
 
 		if (n <= 0 || splice(p[0], NULL, s->fd, NULL, n, 0) != n)
@@ -266,7 +270,7 @@ static int send_chunk(struct side *s, int file)
 	}
 	close(p[0]);
 	close(p[1]);
-	return off == MIB ? 0 : -1;
+	return off == len ? 0 : -1;
 }
 
 static void *sender(void *arg)
@@ -276,11 +280,11 @@ static void *sender(void *arg)
 
 	if (s->mode == SENDFILE) {
 		file = memfd_create("chunk", 0);
-		if (file < 0 || write(file, chunk, MIB) != MIB)
+		if (file < 0 || write(file, chunk, 2 * MIB) != 2 * MIB)
 			s->err = errno;
 	}
-	for (gen = 0; !s->err && (size_t)gen * MIB < s->total; gen++) {
-		if (send_chunk(s, file) ||
+	for (gen = 0; !s->err && gen * s->every < s->total; gen++) {
+		if (send_chunk(s, file, gen * s->every) ||
 		    send_type(s->fd, REC_HANDSHAKE, key_update,
 			      sizeof(key_update)) != sizeof(key_update) ||
 		    set_key(s->fd, TLS_TX, TLS_1_3_VERSION, s->dir, gen + 1))
@@ -319,7 +323,7 @@ static void *receiver(void *arg)
 
 	if (pipe(p))
 		s->err = errno;
-	while (!s->err && s->updates * (size_t)MIB < s->total) {
+	while (!s->err && s->updates * s->every < s->total) {
 		ssize_t n = -1;
 
 		if (s->mode == SPLICE)
@@ -338,7 +342,7 @@ static void *receiver(void *arg)
 			continue;
 		}
 		s->updates++;
-		if (s->got != (size_t)s->updates * MIB ||
+		if (s->got != s->updates * s->every ||
 		    set_key(s->fd, TLS_RX, TLS_1_3_VERSION, 1 - s->dir,
 			    s->updates))
 			s->err = errno ? errno : EPROTO;
@@ -348,7 +352,11 @@ static void *receiver(void *arg)
 	return NULL;
 }
 
-static void test_bulk(enum mode mode, size_t mib)
+/*
+ * Both directions at once, a KeyUpdate every @every bytes, @total bytes
+ * each way (a multiple of @every).
+ */
+static void test_bulk(enum mode mode, size_t total, size_t every)
 {
 	static const char * const names[] = { "send", "splice", "sendfile" };
 	struct side tx[2], rx[2];
@@ -361,7 +369,8 @@ static void test_bulk(enum mode mode, size_t mib)
 	rx[0] = (struct side){ .fd = b, .dir = 1, .mode = mode };
 	rx[1] = (struct side){ .fd = a, .dir = 0, .mode = mode };
 	for (i = 0; i < 2; i++) {
-		tx[i].total = rx[i].total = mib * MIB;
+		tx[i].every = rx[i].every = every;
+		tx[i].total = rx[i].total = total;
 		pthread_create(&t[i], NULL, sender, &tx[i]);
 		pthread_create(&t[2 + i], NULL, receiver, &rx[i]);
 	}
@@ -369,29 +378,38 @@ static void test_bulk(enum mode mode, size_t mib)
 		pthread_join(t[i], NULL);
 	for (i = 0; i < 2; i++)
 		tap_check(!tx[i].err && !rx[i].err && !rx[i].bad &&
-			  rx[i].got == mib * MIB && rx[i].updates == (int)mib,
-			  "%s, %zu MiB %s with a KeyUpdate every MiB: got %zu, "
-			  "%d updates, %d bad bytes, errors %s/%s",
-			  names[mode], mib, i ? "b->a" : "a->b", rx[i].got,
+			  rx[i].got == total &&
+			  rx[i].updates == (int)(total / every),
+			  "%s, %zu KiB %s with a KeyUpdate every %zu bytes: "
+			  "got %zu, %d updates, %d bad bytes, errors %s/%s",
+			  names[mode], total >> 10, i ? "b->a" : "a->b", every,
+			  rx[i].got,
 			  rx[i].updates, rx[i].bad, strerrorname_np(tx[i].err),
 			  strerrorname_np(rx[i].err));
 	close(a);
 	close(b);
 }
 
+/*
+ * @mib MiB each way by @mode ("send", "splice", "sendfile"), a KeyUpdate
+ * every MiB; "storm": splice in and out with a KeyUpdate every 3001
+ * bytes (records of every size, cut anywhere by the updates).
+ */
 static void bulk(const char *mode, size_t mib)
 {
 	size_t i;
 
-	chunk = malloc(MIB);
-	for (i = 0; i < MIB; i++)
+	chunk = malloc(2 * MIB);
+	for (i = 0; i < 2 * MIB; i++)
 		chunk[i] = pattern(i);
 	if (!strcmp(mode, "send"))
-		test_bulk(SEND, mib);
+		test_bulk(SEND, mib * MIB, MIB);
 	else if (!strcmp(mode, "splice"))
-		test_bulk(SPLICE, mib);
+		test_bulk(SPLICE, mib * MIB, MIB);
+	else if (!strcmp(mode, "storm"))
+		test_bulk(SPLICE, mib * MIB / 3001 * 3001, 3001);
 	else
-		test_bulk(SENDFILE, mib);
+		test_bulk(SENDFILE, mib * MIB, MIB);
 }
 
 int main(int argc, char **argv)
@@ -412,6 +430,7 @@ int main(int argc, char **argv)
 		bulk("send", 256);
 		bulk("splice", 256);
 		bulk("sendfile", 256);
+		bulk("storm", 4);
 	}
 	return tap_done();
 }

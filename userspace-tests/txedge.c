@@ -19,6 +19,13 @@
  *   empty: a send that faults (EFAULT) before or after other data, then
  *          close, a record-type cmsg, sendfile; zero-length sends: no
  *          empty record on the wire unless both send one.
+ *   more:   MSG_MORE data that fills a record exactly, then more of it.
+ *   folio:  send() out of a transparent huge page (inside it and across
+ *           its end), sendfile() from a tmpfs file in huge pages: the
+ *           compound pages upstream's splice paths once mishandled.
+ *   splice: non-blocking splice() into a full TCP until EAGAIN (with and
+ *           without SPLICE_F_MORE): every byte a call took reaches the
+ *           peer, in order.
  *
  * One case only checks ULP B: a record left open with MSG_MORE at close
  * (upstream drops it, ctls sends it; docs/design.md).
@@ -41,6 +48,7 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -309,7 +317,15 @@ static void wire_free(struct wire *w)
 	free(w->plain);
 }
 
-/* Every record, as "23:'abc'" (short ones) or "23:16384B". */
+static int printable(const unsigned char *p, int len)
+{
+	while (len--)
+		if (*p < 0x20 || *p++ > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* Every record, as "23:'abc'" (short, printable ones) or "23:16384B". */
 static void say_recs(struct log *l, const struct wire *w)
 {
 	int i;
@@ -317,13 +333,21 @@ static void say_recs(struct log *l, const struct wire *w)
 	say(l, "wire:");
 	for (i = 0; i < w->n; i++) {
 		const struct rec *r = &w->recs[i];
+		int same = 1;
 
 		if (r->type < 0)
 			say(l, " [not authentic]");
-		else if (r->len <= 16)
+		else if (r->len <= 16 && printable(w->plain + r->at, r->len))
 			say(l, " %d:'%.*s'", r->type, r->len, w->plain + r->at);
 		else
 			say(l, " %d:%dB", r->type, r->len);
+		/* runs of long records alike: "23:16384B x7" */
+		while (r->len > 16 && i + same < w->n &&
+		       r[same].type == r->type && r[same].len == r->len)
+			same++;
+		if (same > 1)
+			say(l, " x%d", same);
+		i += same - 1;
 	}
 	say(l, "%s%s%s", w->n ? "" : " no record",
 	    w->tail ? ", then part of a record" : "",
@@ -851,6 +875,204 @@ EMPTY_CASE(c_empty_half, s_fault_half)
 EMPTY_CASE(c_empty_big, s_fault_big)
 EMPTY_CASE(c_empty_zero, s_zero)
 
+/* ---- bug classes upstream fixed: full records, compound pages, splice ---- */
+
+#define SRC_LEN		(4 << 20)	/* src: bytes that differ at every offset */
+#define HUGE		(2 << 20)
+
+static unsigned char *src;	/* SRC_LEN bytes, a function of the offset */
+static unsigned char *thp;	/* HUGE bytes of src, in a transparent huge page */
+static int huge_file = -1;	/* src in a tmpfs file mounted huge=always */
+
+/* Whether the wire is data records only, none over MAX_PLAIN, all authentic. */
+static int wire_data_only(const struct wire *w)
+{
+	int i;
+
+	for (i = 0; i < w->n; i++)
+		if (w->recs[i].type != 23 || w->recs[i].len > MAX_PLAIN)
+			return 0;
+	return !w->bad && !w->tail && w->eof;
+}
+
+/*
+ * Run @steps (which send bytes of src from offset 0 on and return how
+ * many were taken), close, and show whether the wire's data records carry
+ * exactly those bytes; @exact: the records themselves too (elsewhere
+ * where a sender cuts records is its own business: stock 6.1's sendpage
+ * path closes one early when its scatterlist is full).
+ */
+static void src_case(const char *ulp, struct log *l,
+		     size_t (*steps)(int c, struct log *l), int exact)
+{
+	struct reader r;
+	size_t n;
+	int c, s;
+
+	conn_open(ulp, 0, &c, &s);
+	reader_start(&r, s, 0);
+	n = steps(c, l);
+	close(c);
+	pthread_join(r.t, NULL);
+	if (exact || !wire_data_only(&r.w))
+		say_recs(l, &r.w);
+	else
+		say(l, "wire: authentic data records, EOF");
+	say(l, "; %s", r.w.plain_len == n && !memcmp(r.w.plain, src, n) ?
+	    "the bytes sent, in order" : "NOT the bytes sent");
+	wire_free(&r.w);
+	close(s);
+}
+
+/* send() of src[@off, @off + @len) from @base, its result in the log. */
+static size_t src_send(int c, struct log *l, const unsigned char *base,
+		       size_t off, size_t len, int flags)
+{
+	char what[64];
+	long n;
+
+	snprintf(what, sizeof(what), "send(%zu%s)", len,
+		 flags & MSG_MORE ? ", MORE" : "");
+	n = send(c, base + off, len, flags);
+	say_ret(l, what, n, errno);
+	return n > 0 ? n : 0;
+}
+
+/* MSG_MORE data that fills a record exactly, then more MSG_MORE data. */
+static size_t s_more_full(int c, struct log *l)
+{
+	size_t n = 0;
+
+	n += src_send(c, l, src, n, MAX_PLAIN, MSG_MORE);
+	n += src_send(c, l, src, n, 100, MSG_MORE);
+	n += src_send(c, l, src, n, 1, 0);
+	n += src_send(c, l, src, n, 16000, MSG_MORE);
+	n += src_send(c, l, src, n, 1000, MSG_MORE);
+	n += src_send(c, l, src, n, MAX_PLAIN - 616, MSG_MORE);
+	n += src_send(c, l, src, n, 7, 0);
+	return n;
+}
+
+static void c_more_full(const char *ulp, struct log *l)
+{
+	src_case(ulp, l, s_more_full, 1);
+}
+
+/* send() out of one compound page: inside it, and across its end. */
+static size_t s_thp_send(int c, struct log *l)
+{
+	size_t n = 0;
+	long r;
+
+	if (!thp) {
+		say(l, "no huge page; ");
+		return 0;
+	}
+	n += src_send(c, l, thp, n, 100000, 0);
+	n += src_send(c, l, thp, n, 5000, MSG_MORE);
+	n += src_send(c, l, thp, n, HUGE - 105000 - 3000, MSG_MORE);
+	/* the last 3000 bytes of the huge page and 7000 of src after it */
+	r = sendmsg(c, &(struct msghdr){
+			.msg_iov = (struct iovec[]){
+				{ thp + n, 3000 },
+				{ src + n + 3000, 7000 } },
+			.msg_iovlen = 2 }, 0);
+	say_ret(l, "sendmsg(3000 of the huge page, 7000 more)", r, errno);
+	return n + (r > 0 ? r : 0);
+}
+
+static void c_thp_send(const char *ulp, struct log *l)
+{
+	src_case(ulp, l, s_thp_send, 0);
+}
+
+/* sendfile() from a file whose page cache is huge pages, odd offsets. */
+static size_t s_huge_sendfile(int c, struct log *l)
+{
+	static const size_t lens[] = { 70000, 1, 16383, 1000000, 3, 300000 };
+	off_t off = 0;
+	size_t i, n = 0;
+	long r;
+
+	if (huge_file < 0) {
+		say(l, "no huge tmpfs file; ");
+		return 0;
+	}
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		r = sendfile(c, huge_file, &off, lens[i]);
+		say_ret(l, "sendfile()", r, errno);
+		n += r > 0 ? r : 0;
+	}
+	return n;
+}
+
+static void c_huge_sendfile(const char *ulp, struct log *l)
+{
+	src_case(ulp, l, s_huge_sendfile, 0);
+}
+
+/*
+ * splice() from a pipe into the kTLS socket, non-blocking (O_NONBLOCK, as
+ * splice_to_socket() looks at the socket's flags), on tiny buffers until
+ * EAGAIN; then one blocking send of "z" and close. Every byte a splice
+ * returned must be on the wire, in order, then "z": records taken in part
+ * when TCP is full must not be lost (upstream's splice/MSG_DONTWAIT bugs).
+ */
+static void splice_dontwait(const char *ulp, struct log *l, int sflags)
+{
+	size_t total = 0, inpipe = 0;
+	struct reader r;
+	int c, s, p[2], eagain = 0;
+	long n = 0;
+
+	conn_open(ulp, 1, &c, &s);
+	if (pipe(p) || fcntl(c, F_SETFL, O_NONBLOCK))
+		die("pipe");
+	while (total + inpipe < BIG - 16384) {
+		if (!inpipe) {
+			n = write(p[1], src + total, 16384);
+			if (n <= 0)
+				die("write to pipe");
+			inpipe = n;
+		}
+		n = splice(p[0], NULL, c, NULL, inpipe,
+			   SPLICE_F_NONBLOCK | sflags);
+		if (n <= 0)
+			break;
+		total += n;
+		inpipe -= n;
+	}
+	eagain = n < 0 && errno == EAGAIN;
+	say(l, eagain ? "splice until EAGAIN; " :
+	    n < 0 ? "splice stopped: %s; " : "no EAGAIN; ",
+	    strerrorname_np(errno));
+	fcntl(c, F_SETFL, 0);
+	reader_start(&r, s, 0);
+	SAY_CALL(l, "send(\"z\")", send(c, "z", 1, 0));
+	close(c);
+	pthread_join(r.t, NULL);
+	if (r.w.plain_len == total + 1 && !memcmp(r.w.plain, src, total) &&
+	    r.w.plain[total] == 'z' && !r.w.bad)
+		say(l, "peer got every spliced byte in order, then 'z'");
+	else
+		say(l, "peer got %zu bytes for %zu spliced + 1; %d not authentic",
+		    r.w.plain_len, total, r.w.bad);
+	wire_free(&r.w);
+	close(s);
+	close(p[0]);
+	close(p[1]);
+}
+
+static void c_splice_dontwait(const char *ulp, struct log *l)
+{
+	splice_dontwait(ulp, l, 0);
+}
+
+static void c_splice_dontwait_more(const char *ulp, struct log *l)
+{
+	splice_dontwait(ulp, l, SPLICE_F_MORE);
+}
+
 static const struct kase kases[] = {
 	{ "lock: MSG_DONTWAIT send behind a blocked sender", c_lock_dontwait, 0, 0 },
 	{ "lock: blocking send behind a blocked sender", c_lock_blocking, 0, 0 },
@@ -868,6 +1090,12 @@ static const struct kase kases[] = {
 	{ "empty: fault in the middle of a small send", c_empty_half, 0, 0 },
 	{ "empty: fault in a send's second record", c_empty_big, 0, 0 },
 	{ "empty: zero-length sends", c_empty_zero, 0, 0 },
+	{ "more: MSG_MORE onto a full record", c_more_full, 0, 0 },
+	{ "folio: send() from a transparent huge page", c_thp_send, 0, 0 },
+	{ "folio: sendfile() from huge tmpfs pages", c_huge_sendfile, 0, 0 },
+	{ "splice: non-blocking into a full TCP", c_splice_dontwait, 0, 0 },
+	{ "splice: non-blocking with SPLICE_F_MORE into a full TCP",
+	  c_splice_dontwait_more, 0, 0 },
 };
 
 static const char *vname(void)
@@ -899,6 +1127,58 @@ static void one_case(const struct kase *k)
 	printf("#   %s: %s\n#   %s: %s\n", ulp_a, la.text, ulp_b, lb.text);
 }
 
+/* A line of /proc/meminfo or smaps_rollup, as a diagnostic. */
+static void show_kb(const char *file, const char *key)
+{
+	char line[256];
+	FILE *f = fopen(file, "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)))
+			printf("# %s %s", file, line);
+	if (f)
+		fclose(f);
+}
+
+/*
+ * src; thp: a 2 MiB-aligned copy of its start with MADV_HUGEPAGE; the
+ * huge file: all of it in a tmpfs mounted with huge=always (detached at
+ * once: the fd keeps it). Both fall back to small pages, with a note.
+ */
+static void setup_huge(void)
+{
+	char dir[] = "/tmp/txedge-XXXXXX", path[64];
+	unsigned char *m;
+	size_t i;
+
+	src = malloc(SRC_LEN);
+	for (i = 0; i < SRC_LEN; i++)
+		src[i] = (i * 2654435761u) >> 13;
+	m = mmap(NULL, 2 * HUGE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m != MAP_FAILED) {
+		thp = m + (HUGE - (uintptr_t)m % HUGE) % HUGE;
+		if (madvise(thp, HUGE, MADV_HUGEPAGE))
+			printf("# MADV_HUGEPAGE: %s\n", strerror(errno));
+		memcpy(thp, src, HUGE);
+		show_kb("/proc/self/smaps_rollup", "AnonHugePages");
+	}
+	if (!mkdtemp(dir))
+		return;
+	if (mount("tmpfs", dir, "tmpfs", 0, "huge=always,size=16m"))
+		printf("# tmpfs huge=always: %s\n", strerror(errno));
+	snprintf(path, sizeof(path), "%s/src", dir);
+	huge_file = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (huge_file >= 0 && write(huge_file, src, SRC_LEN) != SRC_LEN) {
+		close(huge_file);
+		huge_file = -1;
+	}
+	unlink(path);
+	umount2(dir, MNT_DETACH);
+	rmdir(dir);
+	show_kb("/proc/meminfo", "ShmemHugePages");
+}
+
 static void setup(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -920,6 +1200,7 @@ static void setup(void)
 		die("mmap");
 	memcpy(m, pattern, 5 * 4096);
 	bad = m + 5 * 4096;
+	setup_huge();
 }
 
 /* Whether @ulp exists: a fresh TCP socket takes it. */
