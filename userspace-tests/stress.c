@@ -1851,6 +1851,15 @@ static void obs_peek(struct worker *w)
 		op_end(w);
 		if (r > 0 && (type == 0 || type == REC_DATA))
 			rx_peeked(w, w->buf, r, from);
+		/*
+		 * A bad header is reported once, to whoever asks first (stock
+		 * and ctls alike): the reader may then see only EOF.
+		 */
+		if (r < 0 && f->mode == M_OOB && atomic_load(&f->oob_sent) &&
+		    (errno == EBADMSG || errno == EMSGSIZE || errno == EINVAL))
+			oob_outcome(w, errno == EBADMSG ? "EBADMSG (to a peek)" :
+				    errno == EMSGSIZE ? "EMSGSIZE (to a peek)" :
+				    "EINVAL (to a peek)");
 		sleep_us(below(&w->rng, chance(&w->rng, 50) ? 500 : 5000));
 	}
 }
