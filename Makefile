@@ -42,7 +42,7 @@ modules: host-tools
 # bench.c also runs libssl's own record layer as a baseline.
 build/tests/bench: TEST_LIBS := -lssl -lm
 build/tests/%: userspace-tests/%.c userspace-tests/tap.h userspace-tests/net.h \
-		userspace-tests/ktls.h
+		userspace-tests/ktls.h userspace-tests/tlsrec.h
 	@mkdir -p $(@D)
 	gcc -static -O2 -Wall -Wextra -pthread -o $@ $< $(TEST_LIBS) -lcrypto -Wl,--no-warnings
 

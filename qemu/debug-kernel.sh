@@ -163,6 +163,12 @@ installed() {
 }
 
 installed && report
+# One build at a time (check's suites, make stress and make kunit may all
+# ask at once): the others wait here and find it built.
+mkdir -p "$top"
+exec 9>"$top/.lock"
+flock 9
+installed && report
 need_pkgs xz-utils make gcc bc bison flex libelf-dev libssl-dev kmod
 fetch_source
 [ -f "$obj/.ctls-configured" ] || configure
