@@ -822,21 +822,6 @@ static void one_case(const char *a, const char *b, const struct suite *su,
 		  auth_b ? "" : b);
 }
 
-/* Whether @ulp exists: a fresh TCP socket takes it. */
-static int ulp_exists(const char *ulp)
-{
-	int c, s, ret, err;
-
-	tcp_pair(AF_INET, &c, &s);
-	ret = setsockopt(s, IPPROTO_TCP, TCP_ULP, ulp, strlen(ulp));
-	err = errno;
-	close(c);
-	close(s);
-	tap_check(!ret, "ULP \"%s\" attaches to a TCP socket%s%s", ulp,
-		  ret ? ": " : "", ret ? strerrorname_np(err) : "");
-	return !ret;
-}
-
 /*
  * The receive counters both ULPs move must agree, over every case but the
  * HDR13 ones (where ctls follows the RFC and stock does not, see

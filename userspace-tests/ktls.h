@@ -4,9 +4,13 @@
 #define CTLS_KTLS_H
 
 #include <linux/tls.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include "net.h"
+#include "tap.h"
 
 #ifndef SOL_TLS
 #define SOL_TLS 282
@@ -99,6 +103,21 @@ static inline long stat_in(const char *ulp, const char *name)
 static inline long stat_of(const char *name)
 {
 	return stat_in("tls", name);
+}
+
+/* Whether @ulp exists: a fresh TCP socket takes it (a TAP check). */
+static inline int ulp_exists(const char *ulp)
+{
+	int c, s, ret, err;
+
+	tcp_pair(AF_INET, &c, &s);
+	ret = setsockopt(s, IPPROTO_TCP, TCP_ULP, ulp, strlen(ulp));
+	err = errno;
+	close(c);
+	close(s);
+	tap_check(!ret, "ULP \"%s\" attaches to a TCP socket%s%s", ulp,
+		  ret ? ": " : "", ret ? strerrorname_np(err) : "");
+	return !ret;
 }
 
 #endif

@@ -1431,21 +1431,6 @@ static void one_case(const char *a, const char *b, const struct suite *su,
 	}
 }
 
-/* Whether @ulp exists: a fresh TCP socket takes it. */
-static int ulp_exists(const char *ulp)
-{
-	int c, s, ret, err;
-
-	tcp_pair(AF_INET, &c, &s);
-	ret = setsockopt(s, IPPROTO_TCP, TCP_ULP, ulp, strlen(ulp));
-	err = errno;
-	close(c);
-	close(s);
-	tap_check(!ret, "ULP \"%s\" attaches to a TCP socket%s%s", ulp,
-		  ret ? ": " : "", ret ? strerrorname_np(err) : "");
-	return !ret;
-}
-
 int main(int argc, char **argv)
 {
 	const char *a = argc > 1 ? argv[1] : "tls";

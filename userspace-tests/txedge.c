@@ -1203,21 +1203,6 @@ static void setup(void)
 	setup_huge();
 }
 
-/* Whether @ulp exists: a fresh TCP socket takes it. */
-static int ulp_exists(const char *ulp)
-{
-	int c, s, ret, err;
-
-	tcp_pair(AF_INET, &c, &s);
-	ret = setsockopt(s, IPPROTO_TCP, TCP_ULP, ulp, strlen(ulp));
-	err = errno;
-	close(c);
-	close(s);
-	tap_check(!ret, "ULP \"%s\" attaches to a TCP socket%s%s", ulp,
-		  ret ? ": " : "", ret ? strerrorname_np(err) : "");
-	return !ret;
-}
-
 int main(int argc, char **argv)
 {
 	static const int versions[] = { TLS_1_2_VERSION, TLS_1_3_VERSION };
