@@ -16,6 +16,29 @@ static char ulp_name[TCP_ULP_NAME_MAX] = "tls";
 module_param_string(ulp_name, ulp_name, sizeof(ulp_name), 0444);
 MODULE_PARM_DESC(ulp_name, "TCP ULP name to register (default \"tls\")");
 
+/*
+ * The stock tls module creates /proc/net/tls_stat in its init, before it
+ * registers its ULP: loaded while ctls is "tls" (and owns that file), it
+ * would WARN in proc_register() and then fail with ENOMEM. Refuse it
+ * before its init runs, with a word in the log. EBUSY, not EEXIST: modprobe
+ * takes EEXIST for "already loaded" and reports success.
+ */
+static int ctls_module_notify(struct notifier_block *nb, unsigned long state,
+			      void *data)
+{
+	struct module *mod = data;
+
+	if (state != MODULE_STATE_COMING || strcmp(mod->name, "tls") ||
+	    strcmp(ulp_name, "tls"))
+		return NOTIFY_DONE;
+	pr_warn("not loading the stock tls module: ctls is the TCP ULP \"tls\" (unload ctls first, or load it with ulp_name=ctls)\n");
+	return notifier_from_errno(-EBUSY);
+}
+
+static struct notifier_block ctls_module_nb = {
+	.notifier_call = ctls_module_notify,
+};
+
 static int __init ctls_init(void)
 {
 	int err;
@@ -32,9 +55,15 @@ static int __init ctls_init(void)
 	if (err)
 		goto err_ulp;
 
+	err = register_module_notifier(&ctls_module_nb);
+	if (err)
+		goto err_proc;
+
 	pr_info("registered TCP ULP \"%s\"\n", ulp_name);
 	return 0;
 
+err_proc:
+	ctls_proc_unregister();
 err_ulp:
 	ctls_ulp_unregister();
 err_stats:
@@ -44,6 +73,7 @@ err_stats:
 
 static void __exit ctls_exit(void)
 {
+	unregister_module_notifier(&ctls_module_nb);
 	ctls_proc_unregister();
 	ctls_ulp_unregister();
 	ctls_stats_exit();

@@ -45,6 +45,12 @@ check "rmmod refuses while a socket uses ctls" sh -c '! rmmod ctls 2>/dev/null'
 kill $hold
 wait $hold 2>/dev/null
 check "closing the socket unpins the module" wait_refcnt 0
+# Stock tls.ko while ctls is "tls": refused before its init (which would
+# WARN creating a second tls_stat), EBUSY, a line in the log saying why.
+check "modprobe stock tls fails while ctls is \"tls\"" sh -c '! modprobe tls 2>/dev/null'
+check "the log says why" sh -c 'dmesg | grep -q "not loading the stock tls module"'
+check "stock tls is not loaded" sh -c '! grep -q "^tls " /proc/modules'
+check "tls_stat is still ctls's" counters_ok /proc/net/tls_stat
 check "rmmod ctls" rmmod ctls
 check "rmmod removes tls_stat" test ! -e /proc/net/tls_stat
 
