@@ -72,9 +72,10 @@ struct ctls_tx {
 	struct ctls_rec_state rec;
 	struct ctls_tx_rec open;	/* plaintext being gathered */
 	struct ctls_tx_rec out;		/* sealed, not all taken by TCP */
-	unsigned int dropped;		/* plaintext of a record never sent */
+	unsigned int dropped;		/* this call's bytes never sent */
 	struct delayed_work work;
 	bool closed;
+	bool exhausted;			/* sequence numbers used up */
 	u8 aad[CTLS_REC_MAX_AAD];
 	u8 nonce[CTLS_REC_MAX_NONCE];
 	u8 inner_type;			/* TLS 1.3, for a direct seal */
@@ -259,24 +260,28 @@ static unsigned int ctls_tx_sg(struct ctls_tx *tx, unsigned int aad_len,
 }
 
 /*
- * The open record cannot be sent (its encryption failed, in place, or the
- * sequence numbers ran out): the stream ends there, as upstream's does, and
- * its bytes are taken back from what the caller is told was sent.
+ * The open record cannot be sent (its encryption failed, or the sequence
+ * numbers ran out): the stream is aborted with EBADMSG, as upstream's is,
+ * and the record's @counted bytes, which a send had already counted as
+ * taken, are taken back from what its caller is told.
  */
 static int ctls_tx_drop(struct sock *sk, struct ctls_tx *tx,
-			unsigned int plain, int err)
+			unsigned int counted)
 {
-	ctls_tx_abort(sk, err);
-	tx->dropped += plain;
+	ctls_tx_abort(sk, -EBADMSG);
+	tx->dropped += counted;
 	ctls_tx_rec_free(sk, &tx->open);
-	return err;
+	return -EBADMSG;
 }
 
 /*
  * Encrypt the open record (header and tail carved, @plain bytes of
  * plaintext) from @src, entry 0 left for the additional data, into its
- * fragments after the header; in place when @src is NULL. Then the
- * sequence number moves on and the record becomes "out".
+ * fragments after the header; in place when @src is NULL (its bytes were
+ * counted as sent then; from @src they were not yet). Then the sequence
+ * number moves on and the record becomes "out". Once the sequence numbers
+ * are used up nothing is ever sealed again under this key: the next record
+ * would reuse sequence number 0 (see docs/design.md).
  */
 static int ctls_tx_encrypt(struct sock *sk, struct ctls_context *ctx,
 			   struct scatterlist *src, unsigned int plain)
@@ -285,9 +290,12 @@ static int ctls_tx_encrypt(struct sock *sk, struct ctls_context *ctx,
 	struct ctls_tx *tx = ctx->tx;
 	struct ctls_tx_rec *r = &tx->open;
 	DECLARE_CRYPTO_WAIT(wait);
+	unsigned int counted = src ? 0 : plain;
 	unsigned int aad_len;
 	int err;
 
+	if (tx->exhausted)
+		return ctls_tx_drop(sk, tx, counted);
 	ctls_rec_write_prepend(p, &tx->rec,
 			       page_address(r->frag[0].bv_page) + r->frag[0].bv_offset,
 			       r->type, plain);
@@ -306,12 +314,12 @@ static int ctls_tx_encrypt(struct sock *sk, struct ctls_context *ctx,
 			       tx->nonce);
 	err = crypto_wait_req(crypto_aead_encrypt(tx->req), &wait);
 	if (err)
-		return ctls_tx_drop(sk, tx, plain, -EBADMSG);
+		return ctls_tx_drop(sk, tx, counted);
 
-	err = ctls_rec_advance(p, &tx->rec);
-	if (err) {
-		/* Sequence numbers exhausted: this record must not go out. */
-		return ctls_tx_drop(sk, tx, plain, err);
+	if (ctls_rec_advance(p, &tx->rec)) {
+		/* Its sequence number was the last: it must not go out. */
+		tx->exhausted = true;
+		return ctls_tx_drop(sk, tx, counted);
 	}
 	tx->out = *r;
 	memset(r, 0, sizeof(*r));
@@ -359,9 +367,10 @@ static int ctls_tx_reserve(struct sock *sk, struct ctls_tx *tx,
  * A whole record from the caller's pages (user memory, or the pages of
  * sendpage and splice): encrypted from them into the record's fragments in
  * one pass, where ctls_tx_fill() copies and ctls_tx_seal() encrypts in
- * place. Returns the bytes taken (a record that then fails to encrypt is
- * dropped, see ctls_tx_drop()), or -EMSGSIZE when the caller's buffer
- * cannot be used so or memory is short: the copying path takes over.
+ * place. Returns the bytes taken; -EBADMSG when the record could not be
+ * sealed (it is dropped and the stream aborted, see ctls_tx_drop()); or
+ * -EMSGSIZE when the caller's buffer cannot be used so or memory is short:
+ * the copying path takes over.
  */
 static int ctls_tx_direct(struct sock *sk, struct ctls_context *ctx,
 			  struct msghdr *msg, u8 type, size_t len)
@@ -387,15 +396,14 @@ static int ctls_tx_direct(struct sock *sk, struct ctls_context *ctx,
 		err = ctls_tx_reserve(sk, tx, len + ctls_rec_append(p));
 	if (!err) {
 		ctls_tx_mark(&tx->open, msg->msg_flags);
-		ctls_tx_encrypt(sk, ctx, src, len);
+		err = ctls_tx_encrypt(sk, ctx, src, len);
+		ctls_sg_unpin(tx->pages, np);
+		return err ? err : len;
 	}
 	ctls_sg_unpin(tx->pages, np);
-	if (err) {
-		ctls_tx_rec_free(sk, &tx->open);
-		iov_iter_revert(&msg->msg_iter, len);
-		return -EMSGSIZE;
-	}
-	return len;
+	ctls_tx_rec_free(sk, &tx->open);
+	iov_iter_revert(&msg->msg_iter, len);
+	return -EMSGSIZE;
 }
 
 /*
@@ -504,6 +512,8 @@ static int ctls_tx_wait_ready(struct sock *sk, struct ctls_context *ctx,
 	for (;;) {
 		if (sk->sk_err)
 			return -sk->sk_err;
+		if (ctx->tx->exhausted)
+			return -EBADMSG;
 		err = ctls_tx_progress(sk, ctx, flags | MSG_DONTWAIT);
 		if (err && !ctls_tx_transient(err))
 			return err;
@@ -638,6 +648,7 @@ static int ctls_tx_send(struct sock *sk, struct msghdr *msg)
 	size_t copied = 0;
 	int err = 0;
 
+	ctx->tx->dropped = 0;
 	if (msg->msg_controllen)
 		err = ctls_tx_cmsg(sk, ctx, msg, &type);
 	while (!err && msg_data_left(msg))
@@ -944,7 +955,7 @@ const struct ctls_rec_state *ctls_tx_rec_state(struct ctls_context *ctx)
  * waits to be sealed (TCP was full) must be too, so it is sealed and sent
  * first, waiting for TCP as a blocking send would. Data still open belongs
  * after the KeyUpdate message that was pushed before this call: it gets
- * the new key.
+ * the new key, and with it a new sequence number space.
  */
 int ctls_tx_rekey(struct sock *sk, struct ctls_context *ctx,
 		  const union ctls_crypto_info *ci)
@@ -959,6 +970,7 @@ int ctls_tx_rekey(struct sock *sk, struct ctls_context *ctx,
 	if (err)
 		return err;
 	ctls_cipher_rec_state(ctx->cipher, ci, &tx->rec);
+	tx->exhausted = false;
 	return 0;
 }
 
