@@ -408,8 +408,9 @@ static int ctls_tx_direct(struct sock *sk, struct ctls_context *ctx,
 
 /*
  * Hand TCP what it will take of the sealed record. A hard error from TCP
- * ends the TLS stream (EBADMSG from then on, as upstream); the error itself
- * goes back to the caller.
+ * (EPIPE, ECONNRESET...) is kept in sk_err as it is, as upstream's
+ * tls_tx_records() keeps it, and goes back to the caller; what is left of
+ * the record stays "out".
  */
 static int ctls_tx_flush(struct sock *sk, struct ctls_tx *tx, int flags)
 {
@@ -435,7 +436,7 @@ static int ctls_tx_flush(struct sock *sk, struct ctls_tx *tx, int flags)
 		if (!ret)
 			ret = -EAGAIN;
 		if (ret < 0 && !ctls_tx_transient(ret))
-			ctls_tx_abort(sk, -EBADMSG);
+			ctls_tx_abort(sk, ret);
 		if (ret < 0)
 			return ret;
 		r->sent += ret;
@@ -659,9 +660,13 @@ static int ctls_tx_send(struct sock *sk, struct msghdr *msg)
 	/* Bytes of a record that was dropped were not sent. */
 	copied -= min_t(size_t, copied, ctx->tx->dropped);
 	ctx->tx->dropped = 0;
-	if (copied)
-		return copied;
-	return sk_stream_error(sk, msg->msg_flags, err);
+	/*
+	 * As upstream, even when bytes were taken: EPIPE takes the socket's
+	 * error in its place (sk_err is cleared) and raises SIGPIPE unless
+	 * MSG_NOSIGNAL.
+	 */
+	err = sk_stream_error(sk, msg->msg_flags, err);
+	return copied ? copied : err;
 }
 
 #if CTLS_HAVE_SENDPAGE
