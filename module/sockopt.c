@@ -15,19 +15,6 @@ static bool ctls_info_ready(const union ctls_crypto_info *ci)
 	return ci->info.cipher_type != 0;
 }
 
-/*
- * Keys set already, and not TLS 1.3 keys (which a rekey replaces): setting
- * them again can only fail. A peek, before the TX lock, so that the failure
- * does not wait behind a sender that waits for its peer (upstream's
- * setsockopt takes only the socket lock); ctls_set_crypto() checks again
- * under it.
- */
-static bool ctls_keys_final(const union ctls_crypto_info *ci)
-{
-	return READ_ONCE(ci->info.cipher_type) &&
-	       READ_ONCE(ci->info.version) != TLS_1_3_VERSION;
-}
-
 /* Version and cipher of a new direction, against the other direction. */
 static int ctls_validate_info(const struct tls_crypto_info *ci,
 			      const struct tls_crypto_info *other,
@@ -183,43 +170,20 @@ static int ctls_set_no_pad(struct sock *sk, sockptr_t optval,
 }
 
 /*
- * TX: the TX lock first, as senders take it: a rekey must not change keys
- * under one that sleeps with the socket unlocked. RX: the socket lock is
- * enough, readers decrypt only under it (rx.c).
+ * As upstream, under the socket lock alone, a TX rekey too: senders and
+ * readers encrypt and decrypt only under it (tx.c, rx.c), so a sender that
+ * sleeps in TCP with the socket unlocked never makes this wait.
  */
-static int ctls_set_crypto_locked(struct sock *sk, sockptr_t optval,
-				  unsigned int optlen, bool tx)
-{
-	struct ctls_context *ctx = ctls_ctx(sk);
-	int err;
-
-	if (tx) {
-		err = mutex_lock_interruptible(&ctx->tx_lock);
-		if (err)
-			return err;
-	}
-	lock_sock(sk);
-	err = ctls_set_crypto(sk, optval, optlen, tx);
-	release_sock(sk);
-	if (tx)
-		mutex_unlock(&ctx->tx_lock);
-	return err;
-}
-
 int ctls_setsockopt_tls(struct sock *sk, int optname, sockptr_t optval,
 			unsigned int optlen)
 {
-	struct ctls_context *ctx = ctls_ctx(sk);
-	bool tx = optname == TLS_TX;
 	int err;
 
 	switch (optname) {
 	case TLS_TX:
 	case TLS_RX:
-		if (!ctls_keys_final(tx ? &ctx->tx_info : &ctx->rx_info))
-			return ctls_set_crypto_locked(sk, optval, optlen, tx);
 		lock_sock(sk);
-		err = ctls_set_crypto(sk, optval, optlen, tx);
+		err = ctls_set_crypto(sk, optval, optlen, optname == TLS_TX);
 		release_sock(sk);
 		return err;
 	case TLS_TX_ZEROCOPY_RO:

@@ -18,8 +18,9 @@
  * write_space schedules a work item that sends it on.
  *
  * TCP may sleep for memory while it takes a record, releasing the socket
- * lock; ctx->tx_lock keeps every other sender, the work item and a rekey
- * out until the one in progress is done with the record it is pushing.
+ * lock; ctx->tx_lock keeps every other sender and the work item out until
+ * the one in progress is done with the record it is pushing. A rekey takes
+ * only the socket lock: records are sealed only under it.
  */
 #include <linux/highmem.h>
 #include <linux/scatterlist.h>
@@ -48,6 +49,7 @@ struct ctls_tx_rec {
 	unsigned int len;	/* bytes held, header included */
 	unsigned int sent;	/* bytes TCP has taken (sealed records) */
 	bool push;		/* seal as soon as "out" is free */
+	bool sealed;		/* "open" sealed by a rekey, "out" was busy */
 	bool dontwait;		/* committed by a MSG_DONTWAIT call */
 	u8 type;
 };
@@ -274,6 +276,20 @@ static int ctls_tx_drop(struct sock *sk, struct ctls_tx *tx,
 	return -EBADMSG;
 }
 
+/* A sealed record goes behind the one TCP is taking, if there is one. */
+static void ctls_tx_queue(struct ctls_tx *tx)
+{
+	struct ctls_tx_rec *r = &tx->open;
+
+	if (tx->out.len) {
+		r->sealed = true;
+		return;
+	}
+	r->sealed = false;
+	tx->out = *r;
+	memset(r, 0, sizeof(*r));
+}
+
 /*
  * Encrypt the open record (header and tail carved, @plain bytes of
  * plaintext) from @src, entry 0 left for the additional data, into its
@@ -321,14 +337,13 @@ static int ctls_tx_encrypt(struct sock *sk, struct ctls_context *ctx,
 		tx->exhausted = true;
 		return ctls_tx_drop(sk, tx, counted);
 	}
-	tx->out = *r;
-	memset(r, 0, sizeof(*r));
+	ctls_tx_queue(tx);
 	return 0;
 }
 
 /*
  * Seal the open record: inner type and tag room, then in-place AEAD
- * encryption.
+ * encryption. One a rekey sealed already is only queued.
  */
 static int ctls_tx_seal(struct sock *sk, struct ctls_context *ctx)
 {
@@ -338,6 +353,10 @@ static int ctls_tx_seal(struct sock *sk, struct ctls_context *ctx)
 	u8 *tail;
 	int err;
 
+	if (r->sealed) {
+		ctls_tx_queue(ctx->tx);
+		return 0;
+	}
 	/* Inner type and tag room: one carve (< 32 bytes, a slot is kept). */
 	err = ctls_tx_carve(sk, r, ctls_rec_append(p), CTLS_TX_FRAGS, &tail);
 	if (err < 0)
@@ -955,12 +974,15 @@ const struct ctls_rec_state *ctls_tx_rec_state(struct ctls_context *ctx)
 }
 
 /*
- * TLS 1.3 rekey (the caller holds tx_lock and the socket lock). Records
- * sealed already went out under the old key; one the user closed but that
- * waits to be sealed (TCP was full) must be too, so it is sealed and sent
- * first, waiting for TCP as a blocking send would. Data still open belongs
- * after the KeyUpdate message that was pushed before this call: it gets
- * the new key, and with it a new sequence number space.
+ * TLS 1.3 rekey, under the socket lock alone, as upstream's setsockopt.
+ * A sender may be asleep in TCP with the socket unlocked, in the middle of
+ * handing it "out": it encrypts nothing until it has the socket again, but
+ * nothing here may send either. Records sealed already go out under the
+ * old key; one the user closed but that waits to be sealed (TCP was full)
+ * must too, so it is sealed now, in place, and queued behind the record
+ * TCP is taking: nothing here waits for TCP. Data still open belongs after
+ * the KeyUpdate message that was pushed before this call: it gets the new
+ * key, and with it a new sequence number space.
  */
 int ctls_tx_rekey(struct sock *sk, struct ctls_context *ctx,
 		  const union ctls_crypto_info *ci)
@@ -968,8 +990,12 @@ int ctls_tx_rekey(struct sock *sk, struct ctls_context *ctx,
 	struct ctls_tx *tx = ctx->tx;
 	int err = 0;
 
-	while (!err && tx->open.push)
-		err = ctls_tx_progress(sk, ctx, 0);
+	if (tx->open.push && !tx->open.sealed) {
+		err = ctls_tx_seal(sk, ctx);
+		/* Sent by the work item (never from here: see above). */
+		if (!err)
+			schedule_delayed_work(&tx->work, 0);
+	}
 	if (!err)
 		err = ctls_cipher_rekey(tx->req, ctx->cipher, ci);
 	if (err)
