@@ -1071,7 +1071,14 @@ void ctls_tx_release(struct sock *sk, struct ctls_context *ctx)
 	ctls_tx_held_free(sk, tx);
 	ctls_tx_rec_free(sk, &tx->open);
 	ctls_tx_rec_free(sk, &tx->out);
-	sk->sk_write_space = ctx->sk_write_space;
+	/*
+	 * Only if it is still ours, as upstream: a kernel user may have put
+	 * its own back already (sunrpc does, before sock_release()).
+	 */
+	write_lock_bh(&sk->sk_callback_lock);
+	if (sk->sk_write_space == ctls_write_space)
+		sk->sk_write_space = ctx->sk_write_space;
+	write_unlock_bh(&sk->sk_callback_lock);
 }
 
 /* After ctls_tx_release() and with the socket unlocked. */
