@@ -95,9 +95,13 @@ static int ctls_set_crypto(struct sock *sk, sockptr_t optval,
 
 	if (sockptr_is_null(optval) || optlen < sizeof(struct tls_crypto_info))
 		return -EINVAL;
-	if (ctls_info_ready(ci))
-		return ci->info.version == TLS_1_3_VERSION ?
-		       ctls_update_crypto(sk, optval, optlen, tx) : -EBUSY;
+	if (ctls_info_ready(ci) && ci->info.version == TLS_1_3_VERSION)
+		return ctls_update_crypto(sk, optval, optlen, tx);
+	if (ctls_info_ready(ci)) {
+		/* Only TLS 1.3 keys are updated; 6.14 counts the attempt. */
+		ctls_stats_inc(sk, tx ? CTLS_TX_REKEY_ERROR : CTLS_RX_REKEY_ERROR);
+		return -EBUSY;
+	}
 
 	err = ctls_copy_info(ci, other, optval, optlen, &cipher);
 	if (err)
