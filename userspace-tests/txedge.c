@@ -30,6 +30,17 @@
  * One case only checks ULP B: a record left open with MSG_MORE at close
  * (upstream drops it, ctls sends it; docs/design.md).
  *
+ * Errors (issue 15; docs/design.md, "Transmit errors"), in err_kases[]:
+ *   seal:     rec_seq set so that the sequence numbers run out at the first
+ *             or the second record; send() and sendfile() of 10 B to 32 KiB.
+ *   rst:      the peer resets with a record partly in TCP: send, SO_ERROR,
+ *             recv and SIGPIPE, in both orders.
+ *   shutdown: SHUT_WR with data left open by MSG_MORE, or with a record
+ *             partly in TCP, then sends.
+ *   setkey:   TLS_TX again on TLS 1.2 (TlsTxRekeyError); a TLS 1.3 rekey
+ *             on an O_NONBLOCK socket behind a blocked sender.
+ * Those with want_b are documented differences: ULP B is checked alone.
+ *
  * Usage: txedge ULP_A ULP_B [CASE] (default tls ctls; CASE: only the cases
  * whose name contains it). Prints TAP, and each transcript as "#" lines;
  * with TXEDGE_DEBUG set, the close cases' byte counts go to stderr.
@@ -70,6 +81,7 @@
 
 static const char *ulp_a = "tls", *ulp_b = "ctls";
 static int version;			/* TLS_1_2_VERSION or TLS_1_3_VERSION */
+static uint64_t seq_base;		/* the sender's first rec_seq */
 static unsigned char *pattern;		/* what senders send, BIG bytes */
 static void *bad;			/* a page that faults */
 
@@ -275,7 +287,7 @@ static void wire_parse(struct wire *w)
 		len = w->raw[off + 3] << 8 | w->raw[off + 4];
 		if (w->raw_len - off - 5 < (size_t)len)
 			break;
-		plain = open_rec(w->n, w->raw + off, len,
+		plain = open_rec(seq_base + w->n, w->raw + off, len,
 				 w->plain + w->plain_len, &type);
 		if (plain < 0) {
 			w->bad++;
@@ -1073,6 +1085,337 @@ static void c_splice_dontwait_more(const char *ulp, struct log *l)
 	splice_dontwait(ulp, l, SPLICE_F_MORE);
 }
 
+/* ---- errors: a seal that fails, a TCP that fails, shutdown (issue 15) ---- */
+
+static volatile int sigpipes;
+
+static void on_sigpipe(int sig)
+{
+	(void)sig;
+	sigpipes++;
+}
+
+/* SIGPIPE counted from here on, until sigpipe_say(). */
+static void sigpipe_count(void)
+{
+	sigpipes = 0;
+	signal(SIGPIPE, on_sigpipe);
+}
+
+static void sigpipe_say(struct log *l)
+{
+	signal(SIGPIPE, SIG_IGN);
+	say(l, "SIGPIPE x%d; ", sigpipes);
+}
+
+/* conn_open() with the sending key's rec_seq at @seq. */
+static void conn_open_seq(const char *ulp, int small, uint64_t seq, int *c,
+			  int *s)
+{
+	struct tls12_crypto_info_aes_gcm_128 k;
+	int i;
+
+	small_pair(small, c, s);
+	gcm_key(&k, version, KEY_SEED);
+	for (i = 0; i < 8; i++)
+		k.rec_seq[i] = seq >> (56 - 8 * i);
+	if (setsockopt(*c, IPPROTO_TCP, TCP_ULP, ulp, strlen(ulp)) ||
+	    setsockopt(*c, SOL_TLS, TLS_TX, &k, sizeof(k)))
+		die("TLS_TX");
+	seq_base = seq;
+}
+
+static void say_so_error(struct log *l, int c)
+{
+	socklen_t len = sizeof(int);
+	int e = 0;
+
+	if (getsockopt(c, SOL_SOCKET, SO_ERROR, &e, &len))
+		die("SO_ERROR");
+	say(l, "SO_ERROR %s; ", e ? strerrorname_np(e) : "0");
+}
+
+/* sendfile() of the first @len bytes of the pattern, from a memfd. */
+static long send_file(int c, size_t len)
+{
+	int f = memfd_create("txedge", 0), e;
+	long r;
+
+	if (f < 0 || write(f, pattern, len) != (ssize_t)len)
+		die("memfd");
+	r = sendfile(c, f, &(off_t){ 0 }, len);
+	e = errno;
+	close(f);
+	errno = e;
+	return r;
+}
+
+/* @len bytes of the pattern by send() or (@file) sendfile(). */
+static void send_some(int c, struct log *l, size_t len, int file)
+{
+	char what[64];
+	long r;
+
+	snprintf(what, sizeof(what), "%s(%zu)", file ? "sendfile" : "send",
+		 len);
+	r = file ? send_file(c, len) : send(c, pattern, len, 0);
+	say_ret(l, what, r, errno);
+}
+
+/* The wire after a stream that stopped early: its summary. */
+static void say_stopped(struct log *l, struct wire *w, size_t n)
+{
+	if (wire_is_pattern(w, n))
+		say(l, "peer got every committed byte, whole records, authentic, EOF");
+	else if (!w->bad && w->tail && w->eof &&
+		 !memcmp(w->plain, pattern, w->plain_len))
+		say(l, "peer got whole authentic records, then the start of one, then EOF");
+	else
+		say_recs(l, w);
+}
+
+/*
+ * The sequence numbers run out: rec_seq set @left records before the last
+ * (a record is never sent with the last one: upstream seals it, then its
+ * sequence number wraps and the stream is aborted, EBADMSG); @len bytes,
+ * another send (sk_err stays), close, the wire. @after: SO_ERROR clears
+ * the error first, then a send: ctls stays dead (docs/design.md), where
+ * stock goes on with sequence number 0.
+ */
+static void seal_case(const char *ulp, struct log *l, uint64_t left,
+		      size_t len, int file, int after)
+{
+	struct wire w;
+	int c, s;
+
+	conn_open_seq(ulp, 0, ~0ULL - left, &c, &s);
+	send_some(c, l, len, file);
+	if (after)
+		say_so_error(l, c);
+	SAY_CALL(l, "send again", send(c, "x", 1, 0));
+	close(c);
+	wire_read(s, &w, 5000);
+	say_recs(l, &w);
+	wire_free(&w);
+	close(s);
+	seq_base = 0;
+}
+
+#define SEAL_CASE(fn, left, len, file, after)			\
+	static void fn(const char *ulp, struct log *l)		\
+	{							\
+		seal_case(ulp, l, left, len, file, after);	\
+	}
+
+SEAL_CASE(c_seal_10, 0, 10, 0, 0)
+SEAL_CASE(c_seal_4k, 0, 4096, 0, 0)
+SEAL_CASE(c_seal_16k, 0, 16384, 0, 0)
+SEAL_CASE(c_seal_32k, 1, 32768, 0, 0)
+SEAL_CASE(c_seal_file_4k, 0, 4096, 1, 0)
+SEAL_CASE(c_seal_file_16k, 0, 16384, 1, 0)
+SEAL_CASE(c_seal_file_32k, 1, 32768, 1, 0)
+SEAL_CASE(c_seal_dead, 0, 16384, 0, 1)
+
+/*
+ * A send after TCP refused a record (EPIPE): upstream may still take the
+ * call's first record and say so, though it never goes out; ctls says
+ * EPIPE (docs/design.md). Both are "lost" in a transcript compared with
+ * stock; @raw: as they are.
+ */
+static int raw_sends;
+
+static void say_lost(struct log *l, const char *what, long ret, int err)
+{
+	if (!raw_sends && (ret > 0 || (ret < 0 && err == EPIPE)))
+		say(l, "%s lost; ", what);
+	else
+		say_ret(l, what, ret, err);
+}
+
+#define SAY_LOST(l, what, call)					\
+	do {							\
+		long __r = (call);				\
+								\
+		say_lost(l, what, __r, errno);			\
+	} while (0)
+
+/*
+ * A record partly in TCP (a MSG_DONTWAIT send on tiny buffers), then the
+ * peer resets the connection: what send, SO_ERROR and recv say, in the
+ * order @so_error_first asks.
+ */
+static void rst_case(const char *ulp, struct log *l, int so_error_first)
+{
+	struct linger lg = { 1, 0 };
+	char b;
+	int c, s;
+
+	if (partly_sent(ulp, MSG_DONTWAIT, &c, &s) < 0) {
+		say(l, "no record left partly in TCP in %d tries", TRIES);
+		return;
+	}
+	say(l, "a record partly in TCP; peer resets; ");
+	setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(s);
+	sleep_ms(300);
+	sigpipe_count();
+	if (so_error_first)
+		say_so_error(l, c);
+	SAY_LOST(l, "send(1)", send(c, "x", 1, 0));
+	say_so_error(l, c);
+	SAY_CALL(l, "recv", recv(c, &b, 1, MSG_DONTWAIT));
+	SAY_LOST(l, "send(1)", send(c, "y", 1, 0));
+	SAY_LOST(l, "send(20000)", send(c, pattern, 20000, 0));
+	say_so_error(l, c);
+	SAY_LOST(l, "send(1)", send(c, "z", 1, 0));
+	sigpipe_say(l);
+	close(c);
+}
+
+static void c_rst_send(const char *ulp, struct log *l)
+{
+	rst_case(ulp, l, 0);
+}
+
+static void c_rst_so_error(const char *ulp, struct log *l)
+{
+	rst_case(ulp, l, 1);
+}
+
+static void c_rst_raw(const char *ulp, struct log *l)
+{
+	raw_sends = 1;
+	rst_case(ulp, l, 1);
+	raw_sends = 0;
+}
+
+/* shutdown(SHUT_WR) with data left open by MSG_MORE, then sends. */
+static void c_shut_open(const char *ulp, struct log *l)
+{
+	struct wire w;
+	int c, s;
+
+	conn_open(ulp, 0, &c, &s);
+	sigpipe_count();
+	SAY_CALL(l, "send(MORE)", send(c, "abc", 3, MSG_MORE));
+	SAY_CALL(l, "shutdown(SHUT_WR)", shutdown(c, SHUT_WR));
+	SAY_CALL(l, "send(1)", send(c, "d", 1, 0));
+	SAY_LOST(l, "send(1, NOSIGNAL)", send(c, "e", 1, MSG_NOSIGNAL));
+	SAY_LOST(l, "send(20000)", send(c, pattern, 20000, 0));
+	say_so_error(l, c);
+	sigpipe_say(l);
+	close(c);
+	wire_read(s, &w, 5000);
+	say_recs(l, &w);
+	wire_free(&w);
+	close(s);
+}
+
+static void c_shut_open_raw(const char *ulp, struct log *l)
+{
+	raw_sends = 1;
+	c_shut_open(ulp, l);
+	raw_sends = 0;
+}
+
+/* shutdown(SHUT_WR) with a record partly in TCP, then sends. */
+static void c_shut_partly(const char *ulp, struct log *l)
+{
+	struct reader r;
+	long n;
+	int c, s;
+
+	n = partly_sent(ulp, MSG_DONTWAIT, &c, &s);
+	if (n < 0) {
+		say(l, "no record left partly in TCP in %d tries", TRIES);
+		return;
+	}
+	say(l, "a record partly in TCP; ");
+	sigpipe_count();
+	SAY_CALL(l, "shutdown(SHUT_WR)", shutdown(c, SHUT_WR));
+	reader_start(&r, s, 0);
+	SAY_CALL(l, "send(1)", send(c, "x", 1, 0));
+	SAY_CALL(l, "send(20000)", send(c, pattern, 20000, 0));
+	say_so_error(l, c);
+	sigpipe_say(l);
+	pthread_join(r.t, NULL);
+	close(c);
+	say_stopped(l, &r.w, n);
+	wire_free(&r.w);
+	close(s);
+}
+
+/* A line of /proc/net/ULP_stat; -1 if there is none. */
+static long ulp_counter(const char *ulp, const char *name)
+{
+	char path[64], line[128];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/net/%s_stat", ulp);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, strlen(name)) &&
+		    line[strlen(name)] == ' ')
+			v = strtol(line + strlen(name), NULL, 10);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* TLS_TX again on TLS 1.2 keys: EBUSY; upstream 6.14 counts it. */
+static void c_setkey_counter(const char *ulp, struct log *l)
+{
+	long before = ulp_counter(ulp, "TlsTxRekeyError"), after;
+	int c, s;
+
+	conn_open(ulp, 0, &c, &s);
+	SAY_CALL(l, "TLS_TX again",
+		 set_gcm_key(c, TLS_TX, version, KEY_SEED));
+	after = ulp_counter(ulp, "TlsTxRekeyError");
+	if (before < 0)
+		say(l, "no TlsTxRekeyError counter");
+	else
+		say(l, "TlsTxRekeyError +%ld", after - before);
+	close(c);
+	close(s);
+}
+
+/*
+ * TLS 1.3: a sender blocked on a peer that does not read, then TLS_TX (a
+ * rekey) on the O_NONBLOCK socket from another thread: as upstream's
+ * setsockopt, it must not wait for the sender (stock 6.12 answers EBUSY at
+ * once; ctls rekeys at once).
+ */
+static void c_rekey_nonblock(const char *ulp, struct log *l)
+{
+	struct sender a = { .file = -1 }, k = { .file = -1, .setkey = 1 };
+	struct reader r;
+	int c, s, waited;
+
+	conn_open(ulp, 1, &c, &s);
+	sender_start(&a, c, pattern, BIG, 0);
+	while (!a.tid)
+		sleep_ms(10);
+	settled_state(getpid(), a.tid);
+	fcntl(c, F_SETFL, O_NONBLOCK);
+	sender_start(&k, c, NULL, 0, 0);
+	waited = !sender_wait(&k, 2000);
+	reader_start(&r, s, 0);
+	if (!sender_wait(&a, 60000) || (waited && !sender_wait(&k, 30000)))
+		die("a sender never returned");
+	say_ret(l, "TLS_TX (rekey, O_NONBLOCK)", k.ret, k.err);
+	say(l, "%s; ", waited ? "waited for the sender" : "returned at once");
+	say_ret(l, "the blocked send", a.ret, a.err);
+	close(c);
+	pthread_join(r.t, NULL);
+	/* Records after the rekey restart at sequence number 0: framing only. */
+	say(l, "wire: %d whole records, %zu bytes%s", r.w.n, r.w.raw_len,
+	    r.w.tail ? ", then part of one" : "");
+	wire_free(&r.w);
+	close(s);
+}
+
 static const struct kase kases[] = {
 	{ "lock: MSG_DONTWAIT send behind a blocked sender", c_lock_dontwait, 0, 0 },
 	{ "lock: blocking send behind a blocked sender", c_lock_blocking, 0, 0 },
@@ -1125,6 +1468,80 @@ static void one_case(const struct kase *k)
 		return;
 	}
 	printf("#   %s: %s\n#   %s: %s\n", ulp_a, la.text, ulp_b, lb.text);
+}
+
+/* The error cases (issue 15); with @want_b, a documented difference. */
+struct err_kase {
+	struct kase k;
+	int tls13;		/* TLS 1.3 only */
+	const char *want_b;	/* B's transcript must say this */
+};
+
+static const struct err_kase err_kases[] = {
+	{ { "seal: rec_seq runs out, send(10)", c_seal_10, 0, 0 }, 0, NULL },
+	{ { "seal: rec_seq runs out, send(4096)", c_seal_4k, 0, 0 }, 0, NULL },
+	{ { "seal: rec_seq runs out, send(16384)", c_seal_16k, 0, 0 }, 0, NULL },
+	{ { "seal: rec_seq runs out at the second record, send(32768)",
+	    c_seal_32k, 0, 0 }, 0, NULL },
+	{ { "seal: rec_seq runs out, sendfile(4096)", c_seal_file_4k, 0, 0 },
+	  0, NULL },
+	{ { "seal: rec_seq runs out, sendfile(16384)", c_seal_file_16k, 0, 0 },
+	  0, NULL },
+	{ { "seal: rec_seq runs out at the second record, sendfile(32768)",
+	    c_seal_file_32k, 0, 0 }, 0, NULL },
+	{ { "seal: rec_seq ran out, SO_ERROR read, then send: stays dead",
+	    c_seal_dead, 1, 0 }, 0,
+	  "send again = -1 EBADMSG; wire: no record, EOF" },
+	{ { "rst: peer reset with a record partly sent, send first",
+	    c_rst_send, 0, 0 }, 0, NULL },
+	{ { "rst: peer reset with a record partly sent, SO_ERROR first",
+	    c_rst_so_error, 0, 0 }, 0, NULL },
+	{ { "rst: after the reset, sends say EPIPE, not bytes taken",
+	    c_rst_raw, 1, 0 }, 0,
+	  "recv = 0; send(1) = -1 EPIPE; send(20000) = -1 EPIPE; SO_ERROR 0; "
+	  "send(1) = -1 EPIPE; SIGPIPE x4" },
+	{ { "shutdown: SHUT_WR with a record open", c_shut_open, 0, 0 },
+	  0, NULL },
+	{ { "shutdown: after SHUT_WR failed a record, sends say EPIPE",
+	    c_shut_open_raw, 1, 0 }, 0,
+	  "send(1) = 1; send(1, NOSIGNAL) = -1 EPIPE; send(20000) = -1 EPIPE; "
+	  "SO_ERROR 0; SIGPIPE x2" },
+	{ { "shutdown: SHUT_WR with a record partly sent", c_shut_partly,
+	    0, 0 }, 0, NULL },
+	{ { "setkey: TLS_TX again on TLS 1.2 counts TlsTxRekeyError",
+	    c_setkey_counter, 1, 1 }, 0, "EBUSY; TlsTxRekeyError +1" },
+	{ { "setkey: rekey on an O_NONBLOCK socket behind a blocked sender",
+	    c_rekey_nonblock, 1, 0 }, 1,
+	  "TLS_TX (rekey, O_NONBLOCK) = 0; returned at once; "
+	  "the blocked send = 262144; wire: 16 whole records, 262496 bytes" },
+};
+
+static void err_case(const struct err_kase *e)
+{
+	static struct log la, lb;
+
+	if (!e->want_b) {
+		one_case(&e->k);
+		return;
+	}
+	la.len = lb.len = 0;
+	la.text[0] = lb.text[0] = 0;
+	e->k.run(ulp_a, &la);
+	e->k.run(ulp_b, &lb);
+	tap_check(strstr(lb.text, e->want_b) != NULL, "%s, %s: %s", vname(),
+		  e->k.name, ulp_b);
+	printf("#   %s: %s\n#   %s: %s\n", ulp_b, lb.text, ulp_a, la.text);
+}
+
+static void err_cases(const char *only)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(err_kases) / sizeof(err_kases[0]); i++)
+		if ((!only || strstr(err_kases[i].k.name, only)) &&
+		    (!err_kases[i].k.tls12 || version == TLS_1_2_VERSION) &&
+		    (!err_kases[i].tls13 || version == TLS_1_3_VERSION))
+			err_case(&err_kases[i]);
 }
 
 /* A line of /proc/meminfo or smaps_rollup, as a diagnostic. */
@@ -1220,6 +1637,7 @@ int main(int argc, char **argv)
 			if ((argc < 4 || strstr(kases[j].name, argv[3])) &&
 			    (!kases[j].tls12 || version == TLS_1_2_VERSION))
 				one_case(&kases[j]);
+		err_cases(argc > 3 ? argv[3] : NULL);
 	}
 	return tap_done();
 }
