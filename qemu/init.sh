@@ -55,9 +55,26 @@ hostroot_setup() {
 	mount -t tmpfs tmp "$r/tmp"
 	mount -t tmpfs run "$r/run"
 	mount -o bind /payload "$r/payload"
-	mount -o bind,ro "$mods" "$r$mods"
+	if [ -n "${CTLS_KMODS:-}" ]; then
+		kmods_setup && mount -o bind,ro /kmods-rw "$r$mods" || return 1
+	else
+		mount -o bind,ro "$mods" "$r$mods"
+	fi
 	[ -d /sys/kernel/debug ] && mount -t debugfs debugfs "$r/sys/kernel/debug"
 	return 0
+}
+
+# run.sh -R: the kernel's whole module tree (nvme, loop, ext4, ...), over
+# virtio 9p under an overlay so that the stock tls.ko can be deleted from
+# it too; the chroot's own kmod reads its compressed modules.
+kmods_setup() {
+	mkdir -p /kmods /kmods-rw /ovl/kup /ovl/kwork
+	mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose \
+		kmods /kmods || return 1
+	mount -t overlay overlay \
+		-o lowerdir=/kmods,upperdir=/ovl/kup,workdir=/ovl/kwork /kmods-rw ||
+		return 1
+	rm -rf /kmods-rw/kernel/net/tls
 }
 
 hostroot_run() {

@@ -21,6 +21,9 @@
 #                    on top) with /proc, /sys, /dev, /tmp, /run and /payload
 #                    inside, and the stock tls.ko is taken out of the guest
 #                    (qemu/init.sh), so real TLS stacks run unmodified
+#   -R DIR           as -r, with DIR as the root filesystem instead of the
+#                    host's (a Debian root from qemu/debian-root.sh), and the
+#                    kernel's whole module tree mounted in it
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -33,7 +36,8 @@ cpus=2
 icount=0
 quiet=0
 hostroot=0
-while getopts "k:m:p:l:t:c:iqr" opt; do
+rootdir=/
+while getopts "k:m:p:l:t:c:iqrR:" opt; do
 	case $opt in
 	k) series=$OPTARG ;;
 	m) insmods+="/payload/.modules/$(basename "${OPTARG%% *}")${OPTARG#"${OPTARG%% *}"}"$'\n'
@@ -45,6 +49,7 @@ while getopts "k:m:p:l:t:c:iqr" opt; do
 	i) icount=1 ;;
 	q) quiet=1 ;;
 	r) hostroot=1 ;;
+	R) hostroot=1 rootdir=$OPTARG ;;
 	*) die "see the header of $0 for usage" ;;
 	esac
 done
@@ -73,6 +78,7 @@ done
 	printf 'CTLS_INSMOD=%q\n' "$insmods"
 	printf 'CTLS_CMD=%q\n' "$cmd"
 	[ "$hostroot" = 0 ] || echo 'CTLS_HOSTROOT=1'
+	[ "$rootdir" = / ] || echo 'CTLS_KMODS=1'
 } >"$tmp/root/payload/ctls-run.env"
 (cd "$tmp/root" && find . | cpio -o -H newc --quiet) >"$tmp/payload.cpio"
 cat "$base" "$tmp/payload.cpio" >"$tmp/initrd"
@@ -90,11 +96,18 @@ stall_args="watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=120"
 # cross-modifying-code race. The vCPUs still interleave, preemptively.
 accel=(-accel tcg,thread=single -cpu max -smp "$cpus")
 [ "$icount" = 1 ] && accel=(-accel tcg -cpu max -smp 1 -icount shift=0,sleep=off,align=off)
-# The host's / exported read-only; multidevs=remap keeps inode numbers
-# unique across the host's mounts.
+# The host's / (or -R's directory) exported read-only; multidevs=remap
+# keeps inode numbers unique across the host's mounts.
 share=()
 [ "$hostroot" = 1 ] && share=(-virtfs
-	local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap)
+	"local,path=$rootdir,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap")
+# With -R, the kernel's whole module tree too (qemu/init.sh kmods_setup),
+# with the modules.dep that Debian's package leaves to depmod at install.
+if [ "$rootdir" != / ] && [ ! -f "$kdir/root/lib/modules/$kver/modules.dep" ]; then
+	depmod -b "$kdir/root" "$kver" || die "depmod for $kver failed"
+fi
+[ "$rootdir" = / ] || share+=(-virtfs
+	"local,path=$kdir/root/lib/modules/$kver,mount_tag=kmods,security_model=none,readonly=on")
 
 set +e
 timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 "${accel[@]}" "${share[@]}" \
