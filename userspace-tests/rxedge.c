@@ -1163,6 +1163,15 @@ static const struct kase kases[] = {
 	      OOBREAD, w_oob_boundary, r_events),
 	STEPS("urgent byte between records: blocking recv",
 	      0, w_oob_boundary, r_block),
+	/* the stream's error goes once, to whoever asks first: a peek here */
+	STEPS("urgent byte mid-record: blocking MSG_PEEK, then reads",
+	      0, w_oob_mid, r_peek),
+	STEPS("urgent byte mid-record, SO_OOBINLINE: blocking MSG_PEEK, then reads",
+	      OOBINL, w_oob_mid, r_peek),
+	STEPS("urgent byte between records: blocking MSG_PEEK, then reads",
+	      0, w_oob_boundary, r_peek),
+	STEPS("urgent byte between records, SO_OOBINLINE: blocking MSG_PEEK, then reads",
+	      OOBINL, w_oob_boundary, r_peek),
 	/* 4. MSG_PEEK and msg_flags. */
 	SEQ("MSG_PEEK msg_flags, data data alert data in one write",
 	    EORLOG | BURST, r_peekflags, "D,D,A,D"),

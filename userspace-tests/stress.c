@@ -1591,6 +1591,15 @@ static enum rx_status rx_once(struct worker *w, int nonblock)
 	if (r == 0) {
 		if (peek)
 			return RX_AGAIN;
+		/*
+		 * An urgent byte (without SO_OOBINLINE) inside a record: the
+		 * record never completes and the stream ends at the FIN with
+		 * no error, on stock as on ctls (rxedge's urgent-byte cases).
+		 */
+		if (f->mode == M_OOB && atomic_load(&f->oob_sent) &&
+		    atomic_load(&f->tx_done) &&
+		    atomic_load(&f->received) < atomic_load(&f->sent))
+			oob_outcome(w, "end of stream");
 		if (atomic_load(&f->tx_done) || atomic_load(&f->abandon))
 			return RX_EOF;
 		if (opt_splice_zero && m >= 8 && f->zero_len) {
