@@ -14,6 +14,7 @@
 #include "ctls_record.h"
 
 struct aead_request;
+struct ctls_protos;
 struct ctls_tx;
 struct ctls_rx;
 struct pipe_inode_info;
@@ -63,6 +64,7 @@ struct ctls_context {
 	 */
 	struct mutex tx_lock;			/* senders, TX work, TX rekey */
 	struct proto *sk_proto;			/* TCP's proto, called through */
+	struct ctls_protos *protos;		/* ulp.c: the socket's tables */
 	void (*sk_write_space)(struct sock *sk);
 	u8 tx_conf;				/* enum ctls_conf */
 	u8 rx_conf;

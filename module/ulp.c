@@ -19,26 +19,33 @@
 
 #include "ctls.h"
 
-enum { CTLS_V4, CTLS_V6, CTLS_NUM_FAMILIES };
-
-/* The proto a socket gets for each (tx_conf, rx_conf), per address family. */
+/*
+ * The tables a socket is switched to, per (tx_conf, rx_conf), for one base:
+ * the TCP proto and socket ops the socket had when ctls attached
+ * (tcp_prot and inet_stream_ops, tcpv6_prot and inet6_stream_ops). A set is
+ * built once, under ctls_protos_lock, put at the head of a list with a
+ * release store, and never written again: live sockets call through it
+ * without any lock. Sets are freed at module exit, when no socket uses
+ * ctls (each one holds a module reference).
+ */
 struct ctls_protos {
+	struct ctls_protos *next;
 	const struct proto *base;
+	const struct proto_ops *base_ops;
 	struct proto prot[CTLS_NUM_CONF][CTLS_NUM_CONF];
 	struct proto_ops ops[CTLS_NUM_CONF][CTLS_NUM_CONF];
 };
 
-static struct ctls_protos ctls_protos[CTLS_NUM_FAMILIES];
-static DEFINE_MUTEX(ctls_protos_lock);
+/* More bases than this is not TCP as ctls knows it: such sockets are refused. */
+#define CTLS_MAX_PROTOS		8
 
-static int ctls_family(const struct sock *sk)
-{
-	return sk->sk_family == AF_INET6 ? CTLS_V6 : CTLS_V4;
-}
+static struct ctls_protos *ctls_protos_head;
+static unsigned int ctls_protos_count;		/* under ctls_protos_lock */
+static DEFINE_MUTEX(ctls_protos_lock);
 
 void ctls_update_proto(struct sock *sk, struct ctls_context *ctx)
 {
-	struct ctls_protos *p = &ctls_protos[ctls_family(sk)];
+	struct ctls_protos *p = ctx->protos;
 
 	WRITE_ONCE(sk->sk_prot, &p->prot[ctx->tx_conf][ctx->rx_conf]);
 	WRITE_ONCE(sk->sk_socket->ops, &p->ops[ctx->tx_conf][ctx->rx_conf]);
@@ -147,26 +154,70 @@ static void ctls_build_protos(struct ctls_protos *p, const struct proto *base)
 	p->prot[CTLS_SW][CTLS_SW].sock_is_readable = ctls_sock_is_readable;
 }
 
-/*
- * tcpv6_prot may be rebuilt by tcp_bpf or live in another module, so the
- * tables are (re)built whenever a socket shows a base proto not seen before.
- */
-static void ctls_prepare_protos(struct sock *sk)
+/* The set built for this base; the caller holds ctls_protos_lock or not. */
+static struct ctls_protos *ctls_protos_find(const struct proto *base,
+					    const struct proto_ops *base_ops)
 {
-	struct ctls_protos *p = &ctls_protos[ctls_family(sk)];
-	const struct proto *base = READ_ONCE(sk->sk_prot);
+	struct ctls_protos *p;
 
-	/* Pairs with the release below: a matching base means built tables. */
-	if (likely(smp_load_acquire(&p->base) == base))
-		return;
+	/* Pairs with the release in ctls_protos_add(): a set found is built. */
+	for (p = smp_load_acquire(&ctls_protos_head); p; p = p->next)
+		if (p->base == base && p->base_ops == base_ops)
+			return p;
+	return NULL;
+}
+
+/* Under ctls_protos_lock: a new set, built, then published. */
+static struct ctls_protos *ctls_protos_add(const struct proto *base,
+					   const struct proto_ops *base_ops)
+{
+	struct ctls_protos *p;
+
+	lockdep_assert_held(&ctls_protos_lock);
+	if (ctls_protos_count >= CTLS_MAX_PROTOS)
+		return ERR_PTR(-EOPNOTSUPP);
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return ERR_PTR(-ENOMEM);
+	p->base = base;
+	p->base_ops = base_ops;
+	ctls_build_protos(p, base);
+	ctls_build_ops(p, base_ops);
+	p->next = ctls_protos_head;
+	ctls_protos_count++;
+	/* Publish the tables (and next) before the head that leads to them. */
+	smp_store_release(&ctls_protos_head, p);
+	return p;
+}
+
+/* The tables for a socket whose proto and ops are @base and @base_ops. */
+static struct ctls_protos *ctls_protos_get(const struct proto *base,
+					   const struct proto_ops *base_ops)
+{
+	struct ctls_protos *p = ctls_protos_find(base, base_ops);
+
+	if (likely(p))
+		return p;
+	mutex_lock(&ctls_protos_lock);
+	p = ctls_protos_find(base, base_ops);
+	if (!p)
+		p = ctls_protos_add(base, base_ops);
+	mutex_unlock(&ctls_protos_lock);
+	return p;
+}
+
+/* Module exit: no socket uses any of the sets any more. */
+static void ctls_protos_free(void)
+{
+	struct ctls_protos *p, *next;
 
 	mutex_lock(&ctls_protos_lock);
-	if (p->base != base) {
-		ctls_build_protos(p, base);
-		ctls_build_ops(p, READ_ONCE(sk->sk_socket->ops));
-		/* Publish the tables before the base that selects them. */
-		smp_store_release(&p->base, base);
+	for (p = ctls_protos_head; p; p = next) {
+		next = p->next;
+		kfree(p);
 	}
+	ctls_protos_head = NULL;
+	ctls_protos_count = 0;
 	mutex_unlock(&ctls_protos_lock);
 }
 
@@ -180,27 +231,41 @@ static bool ctls_sk_has_psock(struct sock *sk)
 	return ret;
 }
 
+/*
+ * A socket in a BPF sockmap is refused before any table is looked at: its
+ * proto is tcp_bpf's, and no table is ever built from it. The tables are
+ * found (or built, which may sleep) with the socket lock held, and the
+ * socket is checked again under sk_callback_lock, where the switch
+ * happens.
+ */
 static int ctls_ulp_init(struct sock *sk)
 {
 	struct inet_connection_sock *icsk = inet_csk(sk);
+	const struct proto *base = READ_ONCE(sk->sk_prot);
 	struct ctls_context *ctx;
+	struct ctls_protos *p;
 	int err = 0;
 
 	if (sk->sk_state != TCP_ESTABLISHED)
 		return -ENOTCONN;
-
-	ctls_prepare_protos(sk);
+	if (ctls_sk_has_psock(sk))
+		return -EOPNOTSUPP;
+	p = ctls_protos_get(base, READ_ONCE(sk->sk_socket->ops));
+	if (IS_ERR(p))
+		return PTR_ERR(p);
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
 	if (!ctx)
 		return -ENOMEM;
 	mutex_init(&ctx->tx_lock);
 
 	write_lock_bh(&sk->sk_callback_lock);
-	if (ctls_sk_has_psock(sk)) {
+	if (ctls_sk_has_psock(sk) || READ_ONCE(sk->sk_prot) != base ||
+	    READ_ONCE(sk->sk_socket->ops) != p->base_ops) {
 		err = -EOPNOTSUPP;
 		goto out_unlock;
 	}
 	ctx->sk_proto = READ_ONCE(sk->sk_prot);
+	ctx->protos = p;
 	ctx->sk_write_space = sk->sk_write_space;
 	ctx->tx_conf = CTLS_BASE;
 	ctx->rx_conf = CTLS_BASE;
@@ -313,4 +378,5 @@ int ctls_ulp_register(const char *name)
 void ctls_ulp_unregister(void)
 {
 	tcp_unregister_ulp(&ctls_ulp_ops);
+	ctls_protos_free();
 }
