@@ -42,6 +42,24 @@
 #endif
 
 /*
+ * proto_ops::read_sock, how the kernel's own consumers (nvme-tcp,
+ * strparser) read a socket's stream: upstream's TLS gives records there
+ * since 6.6 (for nvme-tcp over TLS); 6.1's leaves TCP's, which reads the
+ * ciphertext, and ctls does the same there.
+ */
+#if KERNEL_VERSION(6, 6, 0) > LINUX_VERSION_CODE
+#define CTLS_HAVE_READ_SOCK 0
+#else
+#define CTLS_HAVE_READ_SOCK 1
+#endif
+
+#if CTLS_HAVE_READ_SOCK
+#define ctls_ops_set_read_sock(ops, fn)	((ops)->read_sock = (fn))
+#else
+#define ctls_ops_set_read_sock(ops, fn)	((void)(ops), (void)(fn))
+#endif
+
+/*
  * Splicing decrypted bytes into a pipe: through the file's read_iter, which
  * for a socket is recvmsg.
  */

@@ -145,6 +145,8 @@ ssize_t ctls_splice_read(struct socket *sock, loff_t *ppos,
 			 unsigned int flags);
 __poll_t ctls_poll(struct file *file, struct socket *sock,
 		   struct poll_table_struct *wait);
+int ctls_read_sock(struct sock *sk, read_descriptor_t *desc,
+		   sk_read_actor_t actor);
 
 /* stats.c */
 enum ctls_counter {

@@ -264,9 +264,10 @@ static int ctls_rx_stage(struct sock *sk, struct ctls_rx *rx)
 /*
  * Stage while TCP is under pressure. Short of memory, try again a little
  * later: a reader or poller may be waiting for the rest of the record,
- * which cannot come until this succeeds.
+ * which cannot come until this succeeds. Run by the stage work, and by
+ * read_sock, whose callers take data_ready over.
  */
-static void ctls_rx_relieve(struct sock *sk, struct ctls_rx *rx)
+void ctls_rx_relieve(struct sock *sk, struct ctls_rx *rx)
 {
 	sock_owned_by_me(sk);
 	while (ctls_rx_pressure(sk, rx)) {

@@ -3,7 +3,7 @@
  * The receive path. A receive reads top to bottom: wait until the parser
  * (framer.c) says the record at the head of the stream is whole, decrypt
  * it, hand bytes (or a control record, alone) to the caller, advance.
- * recvmsg, MSG_PEEK and splice_read share those steps.
+ * recvmsg, MSG_PEEK, splice_read and read_sock share those steps.
  *
  * A reader decrypts the record from where it lies in TCP's queue: a TLS 1.2
  * data record it has room for straight into its own buffer (no copy at
@@ -77,7 +77,8 @@ static int ctls_rx_reader_lock(struct sock *sk, struct ctls_rx *rx,
 	return 0;
 }
 
-static void ctls_rx_reader_unlock(struct sock *sk, struct ctls_rx *rx)
+/* The reader is done (the socket still locked): the next may go. */
+static void ctls_rx_reader_done(struct sock *sk, struct ctls_rx *rx)
 {
 	sock_owned_by_me(sk);
 	WRITE_ONCE(rx->reader_present, false);
@@ -87,6 +88,11 @@ static void ctls_rx_reader_unlock(struct sock *sk, struct ctls_rx *rx)
 		else
 			rx->reader_contended = false;
 	}
+}
+
+static void ctls_rx_reader_unlock(struct sock *sk, struct ctls_rx *rx)
+{
+	ctls_rx_reader_done(sk, rx);
 	release_sock(sk);
 }
 
@@ -634,6 +640,117 @@ ssize_t ctls_splice_read(struct socket *sock, loff_t *ppos,
 	if (!r || c.err || empty)
 		return c.err;
 	return ctls_splice_via_recvmsg(sock->file, ppos, pipe, len, flags);
+}
+
+/*
+ * read_sock's reader: the caller holds the socket lock, so it takes its
+ * turn only when no other reader has one (one may sleep in recvmsg with
+ * the socket unlocked), and decrypts only where it may sleep (the AEAD
+ * may wait): owned by a task, not under the socket's spinlock alone, as
+ * strparser's data_ready calls it from softirq.
+ */
+static bool ctls_rx_actor_may_read(struct sock *sk, struct ctls_rx *rx)
+{
+	return sock_owned_by_user_nocheck(sk) && in_task() &&
+	       !rx->reader_present;
+}
+
+/* @n plaintext bytes of @r as an skb of their own, for read_sock's actor. */
+static struct sk_buff *ctls_rx_rec_skb(struct sock *sk,
+				       const struct ctls_rx_rec *r, size_t n)
+{
+	struct sk_buff *skb;
+	int err;
+
+	skb = alloc_skb_with_frags(0, n, 0, &err,
+				   sk->sk_allocation | __GFP_NOWARN);
+	if (!skb)
+		return NULL;
+	skb->data_len = n;
+	skb->len = n;
+	if (skb_store_bits(skb, 0, r->data + r->off, n)) {
+		kfree_skb(skb);
+		return NULL;
+	}
+	return skb;
+}
+
+/*
+ * One record's worth for read_sock's @actor, as upstream's: a data record
+ * (or what is left of it) in one call, an empty one taken without a call,
+ * a control record left where it is (EINVAL). An actor that takes nothing
+ * or fails ends the call with its result. Returns whether the call goes
+ * on.
+ */
+static bool ctls_rx_actor_one(struct sock *sk, struct ctls_rx *rx,
+			      struct ctls_rx_call *c, read_descriptor_t *desc,
+			      sk_read_actor_t actor)
+{
+	struct ctls_rx_rec *r;
+	struct sk_buff *skb;
+	bool fresh;
+	size_t n;
+	int used;
+
+	r = ctls_rx_next(sk, rx, c, NULL, &fresh);
+	if (!r)
+		return false;
+	if (r->type != CTLS_REC_TYPE_DATA) {
+		c->err = -EINVAL;
+		return false;
+	}
+	n = r->end - r->off;
+	if (n) {
+		skb = ctls_rx_rec_skb(sk, r, n);
+		if (!skb) {
+			c->err = -ENOMEM;
+			return false;
+		}
+		used = actor(desc, skb, 0, n);
+		consume_skb(skb);
+		if (used <= 0) {
+			c->err = used;
+			return false;
+		}
+		n = min_t(size_t, used, n);
+	}
+	c->copied += n;
+	r->off += n;
+	if (r->off == r->end) {
+		list_del(&r->list);
+		ctls_rx_rec_free(rx, r);
+		ctls_rx_publish(rx);
+	}
+	return true;
+}
+
+/*
+ * proto_ops::read_sock: the kernel's own readers (nvme-tcp, from its work
+ * item with the socket locked) get decrypted data records, handed to
+ * @actor one record at a time while desc->count lasts; a record the actor
+ * took part of is offered again from there, as TCP's read_sock does
+ * (upstream's drops it). It never waits: EAGAIN without a whole record
+ * (or while another reader has its turn), 0 at end of stream, the socket
+ * error as recvmsg reports it, EINVAL at a control record (left for
+ * recvmsg), EBADMSG at one that fails to authenticate. Staging under
+ * buffer pressure is done here, as such readers take over data_ready and
+ * ctls's parser hears of new bytes only from them.
+ */
+int ctls_read_sock(struct sock *sk, read_descriptor_t *desc,
+		   sk_read_actor_t actor)
+{
+	struct ctls_rx *rx = ctls_ctx(sk)->rx;
+	struct ctls_rx_call c = { .target = 1 };
+
+	sock_owned_by_me(sk);
+	if (!ctls_rx_actor_may_read(sk, rx))
+		return -EAGAIN;
+	WRITE_ONCE(rx->reader_present, true);
+	while (ctls_rx_actor_one(sk, rx, &c, desc, actor) && desc->count)
+		;
+	ctls_rx_relieve(sk, rx);
+	ctls_rx_reader_done(sk, rx);
+	return c.copied ? c.copied : c.err;
 }
 
 /*

@@ -102,6 +102,7 @@ int ctls_rx_peek(struct sock *sk, u32 offset, u8 *buf, u32 len);
 int ctls_rx_tcp_sg(struct sock *sk, u32 offset, u32 len,
 		   struct scatterlist *sg, int max);
 void ctls_rx_copy_staged(struct sock *sk, struct ctls_rx *rx);
+void ctls_rx_relieve(struct sock *sk, struct ctls_rx *rx);
 struct ctls_rx_rec *ctls_rx_rec_alloc(struct sock *sk, struct ctls_rx *rx,
 				      u32 len);
 void ctls_rx_rec_free(struct ctls_rx *rx, struct ctls_rx_rec *r);

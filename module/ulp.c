@@ -112,7 +112,7 @@ static void ctls_close(struct sock *sk, long timeout)
 	ctls_ctx_free(ctx);
 }
 
-/* The socket-level operations: receiving splices and polls see records. */
+/* Socket-level operations: splices, polls and read_sock see records. */
 static void ctls_build_ops(struct ctls_protos *p, const struct proto_ops *base)
 {
 	int tx, rx;
@@ -126,6 +126,7 @@ static void ctls_build_ops(struct ctls_protos *p, const struct proto_ops *base)
 				continue;
 			ops->splice_read = ctls_splice_read;
 			ops->poll = ctls_poll;
+			ctls_ops_set_read_sock(ops, ctls_read_sock);
 		}
 	}
 }
