@@ -60,6 +60,23 @@
 #endif
 
 /*
+ * proto_ops::sendpage_locked (gone in 6.5) sends pages past the record
+ * layer: on a TLS sender it is refused.
+ */
+#if CTLS_HAVE_SENDPAGE
+static inline int ctls_no_sendpage_locked(struct sock *sk, struct page *page,
+					  int offset, size_t size, int flags)
+{
+	return -EOPNOTSUPP;
+}
+
+#define ctls_ops_no_sendpage_locked(ops) \
+	((ops)->sendpage_locked = ctls_no_sendpage_locked)
+#else
+#define ctls_ops_no_sendpage_locked(ops)	((void)(ops))
+#endif
+
+/*
  * Splicing decrypted bytes into a pipe: through the file's read_iter, which
  * for a socket is recvmsg.
  */

@@ -112,7 +112,21 @@ static void ctls_close(struct sock *sk, long timeout)
 	ctls_ctx_free(ctx);
 }
 
-/* Socket-level operations: splices, polls and read_sock see records. */
+/*
+ * Sending on a TLS socket past the record layer: what the kernel's
+ * *_locked senders would put on the wire is plaintext in the middle of the
+ * record stream. Upstream leaves TCP's there; ctls refuses (docs/design.md).
+ */
+static int ctls_sendmsg_locked(struct sock *sk, struct msghdr *msg,
+			       size_t size)
+{
+	return -EOPNOTSUPP;
+}
+
+/*
+ * The socket-level operations: receiving splices, polls and read_sock see
+ * records, splice_eof ends a record, and nothing sends around it.
+ */
 static void ctls_build_ops(struct ctls_protos *p, const struct proto_ops *base)
 {
 	int tx, rx;
@@ -122,6 +136,11 @@ static void ctls_build_ops(struct ctls_protos *p, const struct proto_ops *base)
 			struct proto_ops *ops = &p->ops[tx][rx];
 
 			*ops = *base;
+			if (tx == CTLS_SW) {
+				ops->splice_eof = ctls_splice_eof;
+				ops->sendmsg_locked = ctls_sendmsg_locked;
+				ctls_ops_no_sendpage_locked(ops);
+			}
 			if (rx != CTLS_SW)
 				continue;
 			ops->splice_read = ctls_splice_read;
