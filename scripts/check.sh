@@ -11,7 +11,7 @@ set -uo pipefail
 cd "$CTLS_TOP" || exit 1
 
 series=${SERIES:-6.1 6.12}
-suites=${CTLS_SUITES:-lint fuzz foundation uapi xtls ossl badrec rxedge txedge rekey stress stacks selftest selftest7 bench debug}
+suites=${CTLS_SUITES:-lint fuzz foundation uapi xtls ossl badrec rxedge txedge rekey inkernel stress stacks selftest selftest7 bench debug}
 logs=${CTLS_CHECK_LOGS:-$CTLS_TOP/build/check}
 rm -rf "$logs"
 mkdir -p "$logs"
@@ -170,6 +170,24 @@ suite_rekey() {
 		./rekey bulk storm 2"
 }
 
+# read_sock (how nvme-tcp reads a TLS socket) and the proto tables, from
+# a test module in the guest: stock tls.ko and ctls in one boot, the same
+# transcript (inkernel/readsock.sh); then a refused attach on a sockmap'd
+# socket leaves live ctls sockets alone, and a race of the two for $3 s.
+suite_inkernel() {
+	local s=$1 name=${2:-inkernel} ko tko pay rc
+	pay=$logs/$name-$s
+	ko=$(bash qemu/build-module.sh "$s") && tko=$(bash inkernel/build.sh "$s") ||
+		{ count_tap "$name $s" /dev/null 1; return; }
+	mkdir -p "$pay"
+	cp "$tko" build/inkernel/protos inkernel/readsock.sh "$pay/"
+	bash qemu/run.sh -q -k "$s" -m "$ko ulp_name=ctls" -p "$pay" -t 600 \
+		-l "$logs/$name-$s.log" -- "CTLS_PROTOS_RACE=${3:-5} ./readsock.sh"
+	rc=$?
+	grep -aE '^not ok [0-9]' "$logs/$name-$s.log" | sed "s/^/[$s] /"
+	count_tap "$name $s" "$logs/$name-$s.log" $rc
+}
+
 # The concurrency stress (userspace-tests/stress.c, in one guest through
 # scripts/stress.sh): stock tls.ko for 45 s, then ctls as "tls" for 90 s,
 # with one seed (printed; STRESS_SEED repeats its random choices). A
@@ -295,6 +313,8 @@ suite_debug() {
 		./rekey bulk splice 8 && ./rekey bulk sendfile 8 &&
 		./rekey bulk storm 1"
 	guest_tap 6.12 debug-failslab "" "./failslab"
+	# A refused attach on sockmap'd sockets racing TLS sockets, 60 s.
+	suite_inkernel 6.12 debug-inkernel 60
 	# The concurrency stress under KASAN and lockdep: stock for 30 s,
 	# ctls for 120 s (about 3 minutes with the boot and the teardown).
 	suite_stress 6.12 debug-stress 30 120
@@ -334,7 +354,7 @@ count_selftest_debug() {
 # in kernel order once both are done. selftest runs three guests of its
 # own, selftest7 two, and bench shares build/bench: those go one kernel
 # after the other.
-side_by_side=" foundation uapi xtls ossl badrec rxedge txedge rekey stress stacks "
+side_by_side=" foundation uapi xtls ossl badrec rxedge txedge rekey inkernel stress stacks "
 
 # run_side_by_side SUITE: the suite on every kernel at once.
 run_side_by_side() {
