@@ -93,6 +93,9 @@ static void rs_pair_close(struct rs_pair *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* SO_RCVBUF for the next pairs' server sockets (0: the default). */
+static int rs_rcvbuf;
+
 static int rs_pair_open(struct rs_pair *p)
 {
 	struct sockaddr_in a = {
@@ -104,6 +107,8 @@ static int rs_pair_open(struct rs_pair *p)
 	memset(p, 0, sizeof(*p));
 	err = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP,
 			       &p->lsn);
+	if (!err && rs_rcvbuf)
+		sock_set_rcvbuf(p->lsn->sk, rs_rcvbuf);
 	err = err ?: kernel_bind(p->lsn, (struct sockaddr *)&a, sizeof(a));
 	err = err ?: kernel_listen(p->lsn, 1);
 	if (!err && kernel_getsockname(p->lsn, (struct sockaddr *)&a) < 0)
@@ -353,6 +358,41 @@ static void rs_case_ctrl_first(struct rs_pair *p, struct rs_actor *a)
 	rs_recv(p, "control first: recvmsg", 100);
 }
 
+/* Not a word to the ULP: nvme-tcp's data_ready only schedules its work. */
+static void rs_data_ready(struct sock *sk)
+{
+}
+
+/*
+ * As nvme-tcp uses the socket: its own data_ready (the ULP's is not
+ * called), and a receive buffer smaller than a record, which can only
+ * complete if the reader moves what is there out of TCP.
+ */
+static void rs_case_pressure(struct rs_pair *p, struct rs_actor *a)
+{
+	read_descriptor_t desc = { .arg.data = a };
+	struct sock *sk = p->srv->sk;
+	int i, big = 1 << 20;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	sk->sk_data_ready = rs_data_ready;
+	write_unlock_bh(&sk->sk_callback_lock);
+	sock_setsockopt(p->cli, SOL_SOCKET, SO_SNDBUF, KERNEL_SOCKPTR(&big),
+			sizeof(big));
+	rs_send(p, 0, 16384, 23);
+	rs_send(p, 16384, 16384, 23);
+	for (i = 0; i < 200 && a->total < 32768; i++) {
+		rs_settle();
+		desc.count = 1;
+		lock_sock(sk);
+		p->srv->ops->read_sock(sk, &desc, rs_actor);
+		release_sock(sk);
+	}
+	pr_info("%s: pressure: total %zu %s sk_err %d\n", ulp, a->total,
+		memcmp(a->buf, rs_sent, a->total) ? "DIFFERENT" : "same",
+		READ_ONCE(sk->sk_err));
+}
+
 /* ctls only: an actor that takes 300 bytes a call is offered the rest. */
 static void rs_case_nibble(struct rs_pair *p, struct rs_actor *a)
 {
@@ -368,6 +408,7 @@ struct rs_case {
 	void (*run)(struct rs_pair *p, struct rs_actor *a);
 	enum rs_mode mode;
 	bool ctls_only;
+	int rcvbuf;
 };
 
 static const struct rs_case rs_cases[] = {
@@ -380,6 +421,7 @@ static const struct rs_case rs_cases[] = {
 	{ "empty", rs_case_empty, RS_ALL },
 	{ "eof", rs_case_eof, RS_ALL },
 	{ "control first", rs_case_ctrl_first, RS_ALL },
+	{ "pressure", rs_case_pressure, RS_ALL, false, 8192 },
 	{ "nibble", rs_case_nibble, RS_ALL, true },
 };
 
@@ -414,7 +456,7 @@ static void rs_case_bad(struct rs_actor *a, u16 version)
 static void rs_run_cases(struct rs_actor *a, u16 version)
 {
 	struct rs_pair p;
-	int i;
+	int i, err;
 
 	if (rs_tls_open(&p, version))
 		return;
@@ -434,7 +476,10 @@ static void rs_run_cases(struct rs_actor *a, u16 version)
 			continue;
 		pr_info("%s: case %s, TLS 1.%d\n", ulp, c->name,
 			version == TLS_1_2_VERSION ? 2 : 3);
-		if (rs_tls_open(&p, version))
+		rs_rcvbuf = c->rcvbuf;
+		err = rs_tls_open(&p, version);
+		rs_rcvbuf = 0;
+		if (err)
 			continue;
 		rs_actor_reset(a, c->mode);
 		c->run(&p, a);
