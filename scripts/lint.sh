@@ -23,7 +23,7 @@ tap() {
 need_pkgs sparse perl python3
 kver=$(bash qemu/fetch-kernel.sh 6.12)
 cp=$(kdir_of "$kver")/src/scripts/checkpatch.pl
-srcs=$(ls module/*.[ch] include/*.h kunit/*.[ch] 2>/dev/null |
+srcs=$(ls module/*.[ch] include/*.h kunit/*.[ch] inkernel/*.c 2>/dev/null |
 	grep -v '^module/compat.h$\|^module/ulp.c$')
 
 # Two documented exceptions. An out-of-tree module has to test the kernel
@@ -53,6 +53,11 @@ for s in 6.1 6.12; do
 	warn=$(echo "$out" | grep -E 'warning|error' | grep -v 'Skipping BTF')
 	[ -n "$warn" ] && { echo "$warn" | sed 's/^/# /'; rc=1; }
 	tap $rc "$s: W=1 and sparse build without warnings"
+	out=$(CTLS_BUILD=$CTLS_TOP/build/lint bash inkernel/build.sh "$s" C=2 2>&1)
+	rc=$?
+	warn=$(echo "$out" | grep -E 'warning|error')
+	[ -n "$warn" ] && { echo "$warn" | sed 's/^/# /'; rc=1; }
+	tap $rc "$s: inkernel/ W=1 and sparse build without warnings"
 done
 echo "1..$n"
 [ $fail = 0 ]
