@@ -7,11 +7,11 @@
 # SERIES (6.12; 6.1 has no net/handshake) with a Debian 13 userspace
 # (qemu/debian-root.sh, through qemu/run.sh -R), ctls loaded as "tls" and
 # the stock tls.ko out of reach, and run userspace-tests/consumers.sh
-# there: NVMe/TCP over TLS with tlshd. Prints its TAP while it runs and
+# there: NVMe/TCP and NFS over TLS with tlshd. Prints its TAP while it runs and
 # exits with its status (120 on a kernel splat, 124 on a timeout).
 #
 #   -l LOG   console log (default build/consumers-SERIES.log)
-#   GROUP    only these groups: nvme (default all)
+#   GROUP    only these groups: nvme nfs (default all)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -26,7 +26,7 @@ shift $((OPTIND - 1))
 series=${1:?usage: consumers.sh [-l LOG] 6.12 [GROUP...]}
 shift
 case " $* " in
-*[!a-z\ ]*) die "groups are words: nvme" ;;
+*[!a-z\ ]*) die "groups are words: nvme nfs" ;;
 esac
 [ -n "$log" ] || log=$CTLS_TOP/build/consumers-$series.log
 

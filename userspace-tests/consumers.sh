@@ -11,13 +11,17 @@
 #          kTLS on both kernel sockets; a filesystem on the namespace is
 #          written, unmounted, the host disconnected and connected again,
 #          and every file read back and compared by sha256
+#   nfs    NFSv4.2 over TLS (xprtsec=tls), nfsd and the client in this
+#          guest over loopback, tlshd with a test CA and server
+#          certificate: files written through the mount and on the server
+#          side, remounted, every file compared both ways
 #
 # tls_stat before and after shows ctls carried the records: TlsTxSw and
 # TlsRxSw grow by one per TLS socket (target and host, admin and I/O
 # queues), TlsDecryptError stays, TlsCurrTxSw/TlsCurrRxSw are back where
 # they were once the host has disconnected.
 W=/tmp/consumers
-groups=${*:-nvme}
+groups=${*:-nvme nfs}
 n=0
 fail=0
 
@@ -178,6 +182,110 @@ group_nvme() {
 		test "$(stat_of $W/after TlsCurrTxSw)" = "$curr0" -a \
 		"$(stat_of $W/after TlsCurrRxSw)" = "$(stat_of $W/before TlsCurrRxSw)"
 	rm -f "$port/subsystems/$subnqn"
+	kill $tlshd_pid 2>/dev/null
+}
+
+# --- NFS over TLS ---------------------------------------------------------
+
+# A CA and a server certificate for 127.0.0.1/localhost, for tlshd's server
+# side; its client side trusts the CA.
+nfs_certs() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-days 2 -subj /CN=ctls-test-ca -keyout $W/ca.key -out $W/ca.pem \
+		>>$W/certs.log 2>&1 &&
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-subj /CN=localhost -keyout $W/srv.key -out $W/srv.csr \
+			>>$W/certs.log 2>&1 &&
+		printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >$W/san &&
+		openssl x509 -req -in $W/srv.csr -CA $W/ca.pem -CAkey $W/ca.key \
+			-CAcreateserial -days 2 -extfile $W/san -out $W/srv.pem \
+			>>$W/certs.log 2>&1
+}
+
+nfs_tlshd() {
+	kill $tlshd_pid 2>/dev/null
+	cat >$W/tlshd.conf <<-EOF
+	[debug]
+	loglevel=1
+	tls=0
+	nl=0
+	[authenticate.client]
+	x509.truststore=$W/ca.pem
+	[authenticate.server]
+	x509.certificate=$W/srv.pem
+	x509.private_key=$W/srv.key
+	EOF
+	tlshd -s -c $W/tlshd.conf >$W/tlshd.log 2>&1 &
+	tlshd_pid=$!
+	sleep 1
+	kill -0 $tlshd_pid
+}
+
+# nfsd, NFSv4 only, exporting $W/export to 127.0.0.1 with xprtsec=tls.
+nfs_server() {
+	mkdir -p $W/export /var/lib/nfs/v4recovery /run/rpc_pipefs &&
+		mountpoint -q /proc/fs/nfsd || mount -t nfsd nfsd /proc/fs/nfsd
+	mountpoint -q /run/rpc_pipefs || mount -t rpc_pipefs sunrpc /run/rpc_pipefs
+	# the shortest lease and grace (10 s): NFSv4 opens wait out the grace
+	echo 10 >/proc/fs/nfsd/nfsv4leasetime
+	echo 10 >/proc/fs/nfsd/nfsv4gracetime
+	echo "$W/export 127.0.0.1(rw,no_root_squash,insecure,fsid=0,xprtsec=tls)" \
+		>/etc/exports &&
+		exportfs -ra >>$W/nfsd.log 2>&1 &&
+		{ rpc.mountd -N 2 -N 3 -F >>$W/nfsd.log 2>&1 & } &&
+		rpc.nfsd -N 3 -V 4 2 >>$W/nfsd.log 2>&1
+}
+
+nfs_mount() {
+	mkdir -p $W/nfs &&
+		mount -t nfs4 -o xprtsec=tls,vers=4.2 127.0.0.1:/ $W/nfs \
+			>>$W/mount.log 2>&1
+}
+
+# Files written through NFS, read on the server side; and the other way.
+nfs_copy() {
+	mkdir -p $W/nref || return 1
+	for sz in 1 65537 3145731; do
+		head -c $sz /dev/urandom >$W/nref/c$sz &&
+			cp $W/nref/c$sz $W/nfs/c$sz || return 1
+		head -c $sz /dev/urandom >$W/export/s$sz || return 1
+	done
+	sync
+}
+
+nfs_compare() {
+	umount $W/nfs && echo 3 >/proc/sys/vm/drop_caches && nfs_mount || return 1
+	for sz in 1 65537 3145731; do
+		cmp -s $W/nref/c$sz $W/export/c$sz ||
+			{ echo "# c$sz differs on the server"; return 1; }
+		cmp -s $W/export/s$sz $W/nfs/s$sz ||
+			{ echo "# s$sz differs through NFS"; return 1; }
+	done
+}
+
+group_nfs() {
+	echo "# nfs: NFSv4.2 over TLS (xprtsec=tls) through tlshd"
+	logs="$W/tlshd.log $W/nfsd.log $W/mount.log $W/certs.log"
+	for m in nfsd nfsv4; do
+		modprobe $m || { check "modprobe $m" false; return; }
+	done
+	cat /proc/net/tls_stat >$W/before
+	check "a CA and a server certificate" nfs_certs || return
+	check "tlshd runs with them" nfs_tlshd || return
+	check "nfsd exports a directory with xprtsec=tls" nfs_server || return
+	check "mount -t nfs4 -o xprtsec=tls" nfs_mount || return
+	check "files written both ways (1 B to 3 MiB)" nfs_copy
+	check "remounted (a new TLS session): every file the same on both sides" \
+		nfs_compare
+	umount $W/nfs
+	cat /proc/net/tls_stat >$W/after
+	tx=$(delta TlsTxSw) rx=$(delta TlsRxSw)
+	echo "# tls_stat: TlsTxSw +$tx TlsRxSw +$rx TlsDecryptError +$(delta TlsDecryptError)"
+	# two mounts, each a client and a server socket
+	check "tls_stat: ctls carried both ends of both mounts (TX and RX +4 or more)" \
+		test "$tx" -ge 4 -a "$rx" -ge 4
+	check "tls_stat: no decrypt error" test "$(delta TlsDecryptError)" = 0
+	rpc.nfsd 0 >/dev/null 2>&1
 	kill $tlshd_pid 2>/dev/null
 }
 
