@@ -59,10 +59,10 @@ enum ctls_conf {
 struct ctls_context {
 	/*
 	 * One sender at a time: senders sleep with the socket unlocked and
-	 * hold on to record state across that sleep. A TX rekey takes it
-	 * too. Taken before the socket lock. (Readers: see rx.c.)
+	 * hold on to record state across that sleep. A TX rekey does not
+	 * take it (tx.c). Taken before the socket lock. (Readers: see rx.c.)
 	 */
-	struct mutex tx_lock;			/* senders, TX work, TX rekey */
+	struct mutex tx_lock;			/* senders and the TX work */
 	struct proto *sk_proto;			/* TCP's proto, called through */
 	struct ctls_protos *protos;		/* ulp.c: the socket's tables */
 	void (*sk_write_space)(struct sock *sk);

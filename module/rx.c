@@ -263,23 +263,6 @@ static int ctls_rx_bad_record(struct sock *sk)
 	return -EBADMSG;
 }
 
-/*
- * The staged head record, completed from TCP and decrypted in place. One
- * that fails to authenticate stays staged (and garbled by the attempt),
- * so that later reads fail on it as well.
- */
-static int ctls_rx_take_staged(struct sock *sk, struct ctls_context *ctx)
-{
-	struct ctls_rx *rx = ctx->rx;
-	struct ctls_rx_rec *r = rx->head.stage;
-
-	ctls_rx_copy_staged(sk, rx);
-	if (ctls_rx_decrypt(sk, ctx, r, rx->head.len))
-		return ctls_rx_bad_record(sk);
-	list_add_tail(&r->list, &rx->done);
-	ctls_rx_head_done(sk, rx);
-	return 0;
-}
 
 /*
  * Point rx->src at the ciphertext and tag of the record whose payload
@@ -352,8 +335,9 @@ static int ctls_rx_direct_retry(struct sock *sk, u8 tail)
 }
 
 /*
- * A data record, whole in TCP at @off, and a reader with room for all of
- * it: decrypt it from TCP straight into the reader's buffer, as upstream
+ * A data record (its ciphertext where rx->src points: in TCP, or in its
+ * stage; @explicit its TLS 1.2 explicit nonce) and a reader with room for
+ * all of it: decrypt it straight into the reader's buffer, as upstream
  * does. TLS 1.3 only when the user promised no padding
  * (TLS_RX_EXPECT_NO_PAD), as upstream: the inner type goes to rx->tail, and
  * a record that turns out padded or not data is decrypted again the usual
@@ -362,18 +346,15 @@ static int ctls_rx_direct_retry(struct sock *sk, u8 tail)
  * an error.
  */
 static int ctls_rx_direct(struct sock *sk, struct ctls_context *ctx,
-			  const u8 *hdr, u32 off, u32 len, struct ctls_rx_zc *zc)
+			  const u8 *hdr, const u8 *explicit, u32 len,
+			  struct ctls_rx_zc *zc)
 {
 	const struct ctls_rec_proto *p = &ctx->rec;
 	unsigned int ct_len = len - p->explicit_len - p->tag_len;
 	unsigned int plain = ct_len - p->tls13;
 	struct ctls_rx *rx = ctx->rx;
-	u8 explicit[CTLS_REC_MAX_EXPLICIT];
 	int np, n, err;
 
-	err = ctls_rx_peek(sk, off, explicit, p->explicit_len);
-	if (err)
-		return err;
 	sg_init_table(rx->dst, CTLS_RX_DST_SGS);
 	np = ctls_sg_pin(zc->iter, plain, rx->pages, CTLS_RX_PAGES,
 			 rx->dst + 1);
@@ -396,6 +377,18 @@ static int ctls_rx_direct(struct sock *sk, struct ctls_context *ctx,
 	return plain;
 }
 
+/* ctls_rx_direct() of a record whose payload starts @off bytes into TCP. */
+static int ctls_rx_direct_tcp(struct sock *sk, struct ctls_context *ctx,
+			      const u8 *hdr, u32 off, u32 len,
+			      struct ctls_rx_zc *zc)
+{
+	u8 explicit[CTLS_REC_MAX_EXPLICIT];
+	int err;
+
+	err = ctls_rx_peek(sk, off, explicit, ctx->rec.explicit_len);
+	return err ?: ctls_rx_direct(sk, ctx, hdr, explicit, len, zc);
+}
+
 /* Whether the record with header @hdr may go straight to @zc's reader. */
 static bool ctls_rx_direct_ok(struct ctls_context *ctx, const u8 *hdr,
 			      u32 len, const struct ctls_rx_zc *zc)
@@ -406,6 +399,41 @@ static bool ctls_rx_direct_ok(struct ctls_context *ctx, const u8 *hdr,
 	if (!zc || hdr[0] != CTLS_REC_TYPE_DATA || !plain || plain > zc->room)
 		return false;
 	return !p->tls13 || ctx->rx_no_pad;
+}
+
+/*
+ * The staged head record, completed from TCP: straight from its stage into
+ * the reader's buffer when @zc allows (the stage is then freed; returns the
+ * bytes delivered), else decrypted in place onto the done list (returns
+ * 0). One that fails to authenticate stays staged (garbled by an attempt
+ * in place), so that later reads fail on it as well.
+ */
+static int ctls_rx_take_staged(struct sock *sk, struct ctls_context *ctx,
+			       struct ctls_rx_zc *zc)
+{
+	const struct ctls_rec_proto *p = &ctx->rec;
+	struct ctls_rx *rx = ctx->rx;
+	struct ctls_rx_rec *r = rx->head.stage;
+	u32 len = rx->head.len;
+	int ret = -EMSGSIZE;
+
+	ctls_rx_copy_staged(sk, rx);
+	if (ctls_rx_direct_ok(ctx, r->hdr, len, zc)) {
+		sg_init_table(rx->src, 2);
+		sg_set_buf(&rx->src[1], r->data + p->explicit_len,
+			   len - p->explicit_len);
+		ret = ctls_rx_direct(sk, ctx, r->hdr, r->data, len, zc);
+	}
+	if (ret == -EMSGSIZE)
+		ret = ctls_rx_decrypt(sk, ctx, r, len) ? -EBADMSG : 0;
+	if (ret < 0)
+		return ret == -ENOMEM ? ret : ctls_rx_bad_record(sk);
+	if (ret)
+		ctls_rx_rec_free(rx, r);
+	else
+		list_add_tail(&r->list, &rx->done);
+	ctls_rx_head_done(sk, rx);
+	return ret;
 }
 
 /*
@@ -433,10 +461,10 @@ static int ctls_rx_take(struct sock *sk, struct ctls_context *ctx,
 		return ctls_rx_bad_record(sk);
 	}
 	if (h->stage)
-		return ctls_rx_take_staged(sk, ctx);
+		return ctls_rx_take_staged(sk, ctx, zc);
 	from_tcp = ctls_rx_src(sk, ctx, off, h->len);
 	if (from_tcp && ctls_rx_direct_ok(ctx, h->hdr, h->len, zc))
-		ret = ctls_rx_direct(sk, ctx, h->hdr, off, h->len, zc);
+		ret = ctls_rx_direct_tcp(sk, ctx, h->hdr, off, h->len, zc);
 	if (ret == -EMSGSIZE)
 		ret = ctls_rx_queue(sk, ctx, h->hdr, off, h->len, from_tcp);
 	if (ret < 0)
