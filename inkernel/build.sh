@@ -10,7 +10,7 @@
 set -euo pipefail
 . "$(dirname "$0")/../qemu/common.sh"
 
-series=${1:?usage: build.sh 6.1|6.12 [make args]}
+series=${1:?usage: build.sh 6.1|6.12|7 [make args]}
 shift
 kver=$(bash "$CTLS_TOP/qemu/fetch-kernel.sh" "$series")
 kdir=$(kdir_of "$kver")/root/usr/src/linux-headers-$kver
@@ -20,7 +20,7 @@ mkdir -p "$out"
 find "$out" -maxdepth 1 -type l -delete
 ln -sf "$CTLS_TOP/inkernel/ctls_rstest.c" "$CTLS_TOP/inkernel/Kbuild" \
 	"$CTLS_TOP/module/compat.h" "$out/"
-if ! make -s -C "$kdir" M="$out" W=1 "$@" modules 2>&1 |
+if ! kbuild_make "$kver" -s -C "$kdir" M="$out" W=1 "$@" modules 2>&1 |
 	{ grep -v "^Skipping BTF generation" >&2 || true; }; then
 	die "ctls_rstest against $kver failed"
 fi

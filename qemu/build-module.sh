@@ -10,7 +10,7 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-series=${1:?usage: build-module.sh 6.1|6.12 [make args]}
+series=${1:?usage: build-module.sh 6.1|6.12|7 [make args]}
 shift
 kver=$(bash "$CTLS_TOP/qemu/fetch-kernel.sh" "$series")
 kdir=$(kdir_of "$kver")/root/usr/src/linux-headers-$kver
@@ -29,7 +29,7 @@ done
 ln -sf "$CTLS_TOP/Kbuild" "$out/Kbuild"
 
 # 6.1's headers have no vmlinux, so kbuild says it skips BTF: not news.
-if ! make -s -C "$kdir" M="$out" W=1 "$@" modules 2>&1 |
+if ! kbuild_make "$kver" -s -C "$kdir" M="$out" W=1 "$@" modules 2>&1 |
 	{ grep -v "^Skipping BTF generation" >&2 || true; }; then
 	die "build against $kver failed"
 fi

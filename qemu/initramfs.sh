@@ -24,7 +24,7 @@ if [ -f "$out" ]; then
 	exit 0
 fi
 
-need_pkgs busybox-static cpio kmod xz-utils
+need_pkgs busybox-static cpio kmod xz-utils zstd
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp" "$out.$$"' EXIT
 mkdir -p "$tmp"/{bin,sbin,etc,proc,sys,dev,tmp,payload,lib/modules}
@@ -48,7 +48,10 @@ mkdir -p "$dst/kernel/net/ipv4"
 for f in "$src"/kernel/net/ipv4/inet_diag.ko* "$src"/kernel/net/ipv4/tcp_diag.ko*; do
 	[ -f "$f" ] && cp "$f" "$dst/kernel/net/ipv4/"
 done
+# Debian's modules are .ko.xz (6.1, 6.12, 7.3); .ko.zst too, should that
+# change.
 find "$dst" -name '*.ko.xz' -exec xz -d {} +
+find "$dst" -name '*.ko.zst' -exec zstd -q -d --rm {} +
 depmod -b "$tmp" "$kver"
 
 (cd "$tmp" && find . | cpio -o -H newc --quiet) >"$out.$$"

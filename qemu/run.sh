@@ -7,7 +7,7 @@
 # guest (from /payload) and exit with its status. The whole console is saved;
 # any kernel splat in it, or a timeout, fails the run.
 #
-#   -k SERIES|KVER   kernel: 6.1, 6.12 or an exact cached release (default 6.12)
+#   -k SERIES|KVER   kernel: 6.1, 6.12, 7 or an exact cached release (default 6.12)
 #   -m 'PATH [ARGS]' insmod this module (repeatable, loaded in order)
 #   -p DIR           copy DIR's contents into the guest's /payload
 #   -l FILE          console log (default: a temp file, kept on failure)
@@ -58,7 +58,7 @@ shift $((OPTIND - 1))
 cmd=${*:-true}
 
 case $series in
-6.1 | 6.12) kver=$(bash "$CTLS_TOP/qemu/fetch-kernel.sh" "$series") ;;
+6.1 | 6.12 | 7) kver=$(bash "$CTLS_TOP/qemu/fetch-kernel.sh" "$series") ;;
 *) kver=$series ;;
 esac
 kdir=$(kdir_of "$kver")
@@ -73,8 +73,13 @@ mkdir -p "$tmp/root/payload/.modules"
 for m in "${mods[@]:-}"; do
 	[ -n "$m" ] && cp "$m" "$tmp/root/payload/.modules/"
 done
+# The x86 AES-NI, GHASH, ChaCha20 and Poly1305 drivers; on 7.x the last
+# three are inside the kernel's crypto library (libchacha, libpoly1305,
+# gf128), which chacha20poly1305 and gcm pull in.
+preload="aesni_intel gcm ghash_clmulni_intel ccm chacha_x86_64 poly1305_x86_64 chacha20poly1305"
+case $kver in 7.*) preload="aesni_intel gcm ccm chacha20poly1305" ;; esac
 {
-	printf 'CTLS_PRELOAD=%q\n' "${CTLS_PRELOAD-aesni_intel gcm ghash_clmulni_intel ccm chacha_x86_64 poly1305_x86_64 chacha20poly1305}"
+	printf 'CTLS_PRELOAD=%q\n' "${CTLS_PRELOAD-$preload}"
 	printf 'CTLS_INSMOD=%q\n' "$insmods"
 	printf 'CTLS_CMD=%q\n' "$cmd"
 	[ "$hostroot" = 0 ] || echo 'CTLS_HOSTROOT=1'

@@ -11,10 +11,10 @@
 #
 # The version is the newest in trixie-backports, or CTLS_SELFTEST7 (a Debian
 # version, e.g. 7.3.4-1~bpo13+1) when set (CTLS_SELFTEST7_SUITE names
-# another suite). trixie-backports is read through a private apt
-# configuration under $CTLS_CACHE/selftest7/apt-<suite> (the host's apt
-# sources are not touched); its lists are refreshed when a day old, and
-# without them the newest version cached is used.
+# another suite). trixie-backports is read through the private apt
+# configuration of qemu/common.sh (apt7, under $CTLS_CACHE/apt-<suite>; the
+# host's apt sources are not touched); its lists are refreshed when a day
+# old, and without them the newest version cached is used.
 # The package (about 170 MB) is downloaded once; only the four files are
 # kept, in $CTLS_CACHE/selftest7/<version>/. The binary is rebuilt only
 # when those files or this script change (a stamp, as build.sh does).
@@ -22,35 +22,12 @@ set -euo pipefail
 . "$(dirname "$0")/../../qemu/common.sh"
 
 suite=${CTLS_SELFTEST7_SUITE:-trixie-backports}
+apt7_suite=$suite
 top=$CTLS_CACHE/selftest7
-aptd=$top/apt-$suite
 files=(tools/testing/selftests/net/tls.c
 	tools/testing/selftests/kselftest_harness.h
 	tools/testing/selftests/kselftest.h
 	include/uapi/linux/tls.h)
-
-# apt-get / apt-cache with trixie-backports as the only source.
-apt7() {
-	local tool=$1
-	shift
-	"$tool" -o Dir::Etc::sourcelist="$aptd/sources.list" \
-		-o Dir::Etc::sourceparts=/dev/null \
-		-o Dir::State::Lists="$aptd/lists" \
-		-o Dir::Cache="$aptd/cache" \
-		-o APT::Sandbox::User=root "$@"
-}
-
-refresh_lists() {
-	mkdir -p "$aptd/lists/partial" "$aptd/cache/archives/partial"
-	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
-		"http://deb.debian.org/debian $suite main" >"$aptd/sources.list"
-	if [ -n "$(find "$aptd" -maxdepth 1 -name updated -mmin -1440)" ]; then
-		return 0
-	fi
-	note "reading $suite's package lists"
-	apt7 apt-get update -qq >/dev/null 2>&1 || return 1
-	touch "$aptd/updated"
-}
 
 # The newest version cached, for a machine that cannot reach the archive.
 newest_cached() {
@@ -66,7 +43,7 @@ resolve_version() {
 		echo "$CTLS_SELFTEST7"
 		return
 	fi
-	if refresh_lists; then
+	if apt7_refresh; then
 		pkg=$(apt7 apt-cache pkgnames linux-source-7. |
 			grep -E '^linux-source-7\.[0-9]+$' | sort -V | tail -n 1 || true)
 	fi
@@ -89,7 +66,7 @@ fetch_source() {
 	deb=$(ls "$tmp"/"$pkg"_*.deb 2>/dev/null | head -n 1 || true)
 	if [ -z "$deb" ] || ! dpkg-deb -I "$deb" >/dev/null 2>&1; then
 		rm -f "$tmp"/*.deb
-		refresh_lists || die "cannot read $suite's package lists"
+		apt7_refresh || die "cannot read $suite's package lists"
 		note "downloading $pkg=$ver"
 		(cd "$tmp" && apt7 apt-get download -qq "$pkg=$ver" >/dev/null) ||
 			die "apt-get download $pkg=$ver failed (not in $suite any more? unset CTLS_SELFTEST7)"
