@@ -109,13 +109,13 @@ static int rs_pair_open(struct rs_pair *p)
 			       &p->lsn);
 	if (!err && rs_rcvbuf)
 		sock_set_rcvbuf(p->lsn->sk, rs_rcvbuf);
-	err = err ?: kernel_bind(p->lsn, (struct sockaddr *)&a, sizeof(a));
+	err = err ?: kernel_bind(p->lsn, ctls_kaddr(&a), sizeof(a));
 	err = err ?: kernel_listen(p->lsn, 1);
 	if (!err && kernel_getsockname(p->lsn, (struct sockaddr *)&a) < 0)
 		err = -EINVAL;
 	err = err ?: sock_create_kern(&init_net, AF_INET, SOCK_STREAM,
 				      IPPROTO_TCP, &p->cli);
-	err = err ?: kernel_connect(p->cli, (struct sockaddr *)&a, sizeof(a),
+	err = err ?: kernel_connect(p->cli, ctls_kaddr(&a), sizeof(a),
 				    0);
 	err = err ?: kernel_accept(p->lsn, &p->srv, 0);
 	if (err)
@@ -588,7 +588,7 @@ static int rs_pair_open6(struct rs_pair *p, bool mapped)
 	memset(p, 0, sizeof(*p));
 	err = sock_create_kern(&init_net, AF_INET6, SOCK_STREAM, IPPROTO_TCP,
 			       &p->lsn);
-	err = err ?: kernel_bind(p->lsn, (struct sockaddr *)&a, sizeof(a));
+	err = err ?: kernel_bind(p->lsn, ctls_kaddr(&a), sizeof(a));
 	err = err ?: kernel_listen(p->lsn, 1);
 	if (!err && kernel_getsockname(p->lsn, (struct sockaddr *)&a) < 0)
 		err = -EINVAL;
@@ -600,7 +600,7 @@ static int rs_pair_open6(struct rs_pair *p, bool mapped)
 	}
 	err = err ?: sock_create_kern(&init_net, AF_INET6, SOCK_STREAM,
 				      IPPROTO_TCP, &p->cli);
-	err = err ?: kernel_connect(p->cli, (struct sockaddr *)&a, sizeof(a),
+	err = err ?: kernel_connect(p->cli, ctls_kaddr(&a), sizeof(a),
 				    0);
 	err = err ?: kernel_accept(p->lsn, &p->srv, 0);
 	if (err)

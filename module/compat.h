@@ -60,6 +60,40 @@
 #endif
 
 /*
+ * struct proto's recvmsg lost its int *addr_len (never set by TCP's ULPs)
+ * after 6.12: ctls_recvmsg() has 7.x's arguments, and older kernels' tables
+ * get an adapter (ulp.c). The exact release is not pinned down here: it is
+ * between 6.12 and 7.3 (the kernels ctls targets are on either side).
+ */
+#if KERNEL_VERSION(7, 0, 0) > LINUX_VERSION_CODE
+#define CTLS_RECVMSG_ADDR_LEN 1
+#else
+#define CTLS_RECVMSG_ADDR_LEN 0
+#endif
+
+/*
+ * 6.15 gave tcp_ulp_ops' get_info and get_info_size a net_admin argument:
+ * sock_diag shows a ULP's info to users without CAP_NET_ADMIN too, and each
+ * ULP says what they see (upstream's tls, all of it). Before, only
+ * CAP_NET_ADMIN saw any, and the callbacks had no such argument.
+ */
+#if KERNEL_VERSION(6, 15, 0) > LINUX_VERSION_CODE
+#define CTLS_ULP_INFO_NET_ADMIN 0
+#else
+#define CTLS_ULP_INFO_NET_ADMIN 1
+#endif
+
+/*
+ * kernel_bind() and kernel_connect() take a struct sockaddr_unsized after
+ * 6.12 (for inkernel/; the release is not pinned down, as above).
+ */
+#if KERNEL_VERSION(7, 0, 0) > LINUX_VERSION_CODE
+#define ctls_kaddr(a)	((struct sockaddr *)(a))
+#else
+#define ctls_kaddr(a)	((struct sockaddr_unsized *)(a))
+#endif
+
+/*
  * proto_ops::sendpage_locked (gone in 6.5) sends pages past the record
  * layer: on a TLS sender it is refused.
  */

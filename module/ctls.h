@@ -137,8 +137,7 @@ int ctls_rx_rekey(struct sock *sk, struct ctls_context *ctx,
 		  const union ctls_crypto_info *ci);
 void ctls_rx_release(struct sock *sk, struct ctls_context *ctx);
 void ctls_rx_free(struct ctls_context *ctx);
-int ctls_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
-		 int *addr_len);
+int ctls_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags);
 bool ctls_sock_is_readable(struct sock *sk);
 ssize_t ctls_splice_read(struct socket *sock, loff_t *ppos,
 			 struct pipe_inode_info *pipe, size_t len,

@@ -610,8 +610,7 @@ static bool ctls_rx_one(struct sock *sk, struct ctls_rx *rx,
 	return c->control == CTLS_REC_TYPE_DATA;
 }
 
-int ctls_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
-		 int *addr_len)
+int ctls_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags)
 {
 	struct ctls_rx *rx = ctls_ctx(sk)->rx;
 	struct ctls_rx_call c = {

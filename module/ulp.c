@@ -123,6 +123,17 @@ static int ctls_sendmsg_locked(struct sock *sk, struct msghdr *msg,
 	return -EOPNOTSUPP;
 }
 
+#if CTLS_RECVMSG_ADDR_LEN
+/* proto::recvmsg before 7.x (compat.h): the address length stays 0. */
+static int ctls_proto_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
+			      int flags, int *addr_len)
+{
+	return ctls_recvmsg(sk, msg, len, flags);
+}
+#else
+#define ctls_proto_recvmsg ctls_recvmsg
+#endif
+
 /*
  * The socket-level operations: receiving splices, polls and read_sock see
  * records, splice_eof ends a record, and nothing sends around it.
@@ -167,10 +178,10 @@ static void ctls_build_protos(struct ctls_protos *p, const struct proto *base)
 	p->prot[CTLS_SW][CTLS_BASE].sendpage = ctls_sendpage;
 #endif
 	p->prot[CTLS_BASE][CTLS_SW] = *b;
-	p->prot[CTLS_BASE][CTLS_SW].recvmsg = ctls_recvmsg;
+	p->prot[CTLS_BASE][CTLS_SW].recvmsg = ctls_proto_recvmsg;
 	p->prot[CTLS_BASE][CTLS_SW].sock_is_readable = ctls_sock_is_readable;
 	p->prot[CTLS_SW][CTLS_SW] = p->prot[CTLS_SW][CTLS_BASE];
-	p->prot[CTLS_SW][CTLS_SW].recvmsg = ctls_recvmsg;
+	p->prot[CTLS_SW][CTLS_SW].recvmsg = ctls_proto_recvmsg;
 	p->prot[CTLS_SW][CTLS_SW].sock_is_readable = ctls_sock_is_readable;
 }
 
@@ -339,7 +350,12 @@ static int ctls_put_info(struct sk_buff *skb, const struct ctls_context *ctx)
 	return err;
 }
 
-static int ctls_ulp_get_info(struct sock *sk, struct sk_buff *skb)
+/*
+ * Upstream's tls (6.15 on, where the kernel asks) shows its info to every
+ * user: versions, ciphers and modes are no secret. So does ctls.
+ */
+static int ctls_ulp_get_info(struct sock *sk, struct sk_buff *skb,
+			     bool net_admin)
 {
 	struct ctls_context *ctx;
 	struct nlattr *start;
@@ -364,7 +380,7 @@ static int ctls_ulp_get_info(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
-static size_t ctls_ulp_get_info_size(const struct sock *sk)
+static size_t ctls_ulp_get_info_size(const struct sock *sk, bool net_admin)
 {
 	return nla_total_size(0) +		/* INET_ULP_INFO_TLS */
 	       nla_total_size(sizeof(u16)) +	/* TLS_INFO_VERSION */
@@ -375,12 +391,28 @@ static size_t ctls_ulp_get_info_size(const struct sock *sk)
 	       nla_total_size(0);		/* TLS_INFO_RX_NO_PAD */
 }
 
+#if CTLS_ULP_INFO_NET_ADMIN
+#define ctls_ulp_ops_get_info		ctls_ulp_get_info
+#define ctls_ulp_ops_get_info_size	ctls_ulp_get_info_size
+#else
+/* Before 6.15 (compat.h) the kernel asks only for CAP_NET_ADMIN users. */
+static int ctls_ulp_ops_get_info(struct sock *sk, struct sk_buff *skb)
+{
+	return ctls_ulp_get_info(sk, skb, true);
+}
+
+static size_t ctls_ulp_ops_get_info_size(const struct sock *sk)
+{
+	return ctls_ulp_get_info_size(sk, true);
+}
+#endif
+
 static struct tcp_ulp_ops ctls_ulp_ops __read_mostly = {
 	.owner		= THIS_MODULE,
 	.init		= ctls_ulp_init,
 	.update		= ctls_ulp_update,
-	.get_info	= ctls_ulp_get_info,
-	.get_info_size	= ctls_ulp_get_info_size,
+	.get_info	= ctls_ulp_ops_get_info,
+	.get_info_size	= ctls_ulp_ops_get_info_size,
 };
 
 int ctls_ulp_register(const char *name)

@@ -47,7 +47,7 @@ rc=$?
 echo "$out" | sed 's/^/# /'
 tap $rc "no backward goto in module/"
 
-for s in 6.1 6.12; do
+for s in 6.1 6.12 7; do
 	out=$(CTLS_BUILD=$CTLS_TOP/build/lint bash qemu/build-module.sh "$s" C=2 2>&1)
 	rc=$?
 	warn=$(echo "$out" | grep -E 'warning|error' | grep -v 'Skipping BTF')
