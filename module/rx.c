@@ -263,7 +263,6 @@ static int ctls_rx_bad_record(struct sock *sk)
 	return -EBADMSG;
 }
 
-
 /*
  * Point rx->src at the ciphertext and tag of the record whose payload
  * (@len bytes) starts @off bytes into TCP's queue. False when it is spread
