@@ -84,6 +84,18 @@
 #endif
 
 /*
+ * getsockopt(SOL_TLS) after 6.12 goes through a sockopt_t
+ * (sockopt_init_user()): optlen is read before any option is looked at,
+ * EFAULT if it cannot be, EINVAL if it is negative (the release is not
+ * pinned down, as above).
+ */
+#if KERNEL_VERSION(7, 0, 0) > LINUX_VERSION_CODE
+#define CTLS_GETSOCKOPT_OPTLEN_FIRST 0
+#else
+#define CTLS_GETSOCKOPT_OPTLEN_FIRST 1
+#endif
+
+/*
  * kernel_bind() and kernel_connect() take a struct sockaddr_unsized after
  * 6.12 (for inkernel/; the release is not pinned down, as above).
  */

@@ -62,15 +62,29 @@ static int ctls_setsockopt(struct sock *sk, int level, int optname,
 	return ctls_setsockopt_tls(sk, optname, optval, optlen);
 }
 
+/* 7.x reads optlen before it looks at the option (compat.h). */
+static int ctls_getsockopt_optlen(int __user *optlen)
+{
+	int len;
+
+	if (!CTLS_GETSOCKOPT_OPTLEN_FIRST)
+		return 0;
+	if (get_user(len, optlen))
+		return -EFAULT;
+	return len < 0 ? -EINVAL : 0;
+}
+
 static int ctls_getsockopt(struct sock *sk, int level, int optname,
 			   char __user *optval, int __user *optlen)
 {
 	struct ctls_context *ctx = ctls_ctx(sk);
+	int err;
 
 	if (level != SOL_TLS)
 		return ctx->sk_proto->getsockopt(sk, level, optname, optval,
 						 optlen);
-	return ctls_getsockopt_tls(sk, optname, optval, optlen);
+	err = ctls_getsockopt_optlen(optlen);
+	return err ?: ctls_getsockopt_tls(sk, optname, optval, optlen);
 }
 
 static int ctls_disconnect(struct sock *sk, int flags)
