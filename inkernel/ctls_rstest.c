@@ -15,6 +15,8 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/mman.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/in.h>
@@ -135,17 +137,36 @@ static int rs_ulp(struct socket *s)
 	return rs_setsockopt(s, SOL_TCP, TCP_ULP, ulp, strlen(ulp));
 }
 
+/*
+ * Keys go in through user memory, as tlshd's setsockopt() puts them in for
+ * the kernel's own consumers: rs_init() runs in insmod's process, which
+ * has an address space. (With a kernel sockptr, stock 7.x's
+ * tls_setsockopt() trips FORTIFY_SOURCE: a field-spanning memcpy() in
+ * copy_from_sockptr_offset(), a false positive, but a WARNING.)
+ */
 static int rs_key(struct socket *s, int dir, u16 version)
 {
 	struct tls12_crypto_info_aes_gcm_128 ci = {
 		.info.version = version,
 		.info.cipher_type = TLS_CIPHER_AES_GCM_128,
 	};
+	unsigned long uaddr;
+	void __user *u;
+	int err;
 
 	memset(ci.key, 0x11, sizeof(ci.key));
 	memset(ci.iv, 0x22, sizeof(ci.iv));
 	memset(ci.salt, 0x33, sizeof(ci.salt));
-	return rs_setsockopt(s, SOL_TLS, dir, &ci, sizeof(ci));
+	uaddr = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	if (IS_ERR_VALUE(uaddr))
+		return (int)uaddr;
+	u = (void __user *)uaddr;
+	err = copy_to_user(u, &ci, sizeof(ci)) ? -EFAULT : 0;
+	err = err ?: s->ops->setsockopt(s, SOL_TLS, dir, USER_SOCKPTR(u),
+					sizeof(ci));
+	vm_munmap(uaddr, PAGE_SIZE);
+	return err;
 }
 
 /* A TLS pair: the client sends records, the server receives them. */
