@@ -24,8 +24,9 @@
 # in the Debian 13 root of qemu/debian-root.sh with its gcc-14), is not in
 # the default yet (CI's time): SERIES="6.1 6.12 7" make check, or e.g.
 # SERIES=7 CTLS_SUITES="foundation uapi xtls" make check. Lint (always all
-# three) and foundation, uapi, xtls, ossl, badrec, rekey, rxedge and
-# inkernel pass on 7.x so far; docs/testing.md has the rest and the timings.
+# three) and foundation, uapi, xtls, ossl, badrec, rxedge, txedge, rekey,
+# inkernel, stress, stacks and consumers pass on 7.x so far; docs/testing.md has the
+# rest and the timings.
 SERIES ?= 6.1 6.12
 FUZZ_SECONDS ?= 180
 STRESS_MINUTES ?= 10
