@@ -84,8 +84,10 @@ apt7_refresh() {
 	local d
 	d=$(apt7_dir)
 	mkdir -p "$d/lists/partial" "$d/cache/archives/partial"
+	# Written whole and renamed: builds side by side read it meanwhile.
 	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
-		"http://deb.debian.org/debian $apt7_suite main" >"$d/sources.list"
+		"http://deb.debian.org/debian $apt7_suite main" >"$d/sources.list.$$"
+	mv -f "$d/sources.list.$$" "$d/sources.list"
 	if [ -n "$(find "$d" -maxdepth 1 -name updated -mmin -1440)" ]; then
 		return 0
 	fi
