@@ -1336,9 +1336,13 @@ static void c_shut_partly(const char *ulp, struct log *l)
 	reader_start(&r, s, 0);
 	SAY_CALL(l, "send(1)", send(c, "x", 1, 0));
 	SAY_CALL(l, "send(20000)", send(c, pattern, 20000, 0));
-	say_so_error(l, c);
 	sigpipe_say(l);
 	pthread_join(r.t, NULL);
+	/*
+	 * Not in the transcript: once the peer reads, the work item (stock's
+	 * and ctls's) tries the rest of the record, meets EPIPE and sets
+	 * SO_ERROR, or has not run yet; which one depends on timing.
+	 */
 	close(c);
 	say_stopped(l, &r.w, n);
 	wire_free(&r.w);
