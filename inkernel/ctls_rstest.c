@@ -288,28 +288,39 @@ static void rs_case_data(struct rs_pair *p, struct rs_actor *a)
 }
 
 /*
- * 64 KiB in full records, more than TCP's first window: read_sock again
- * until all of it is there (how many calls that takes is timing).
+ * read_sock again, up to @tries times, until @want bytes are there; then
+ * what came, against what was sent.
  */
-static void rs_case_bulk(struct rs_pair *p, struct rs_actor *a)
+static void rs_read_until(struct rs_pair *p, struct rs_actor *a,
+			  const char *what, size_t want, int tries)
 {
 	read_descriptor_t desc = { .arg.data = a };
 	struct sock *sk = p->srv->sk;
-	size_t off;
 	int i;
 
-	for (off = 0; off < RS_MAX; off += 16384)
-		rs_send(p, off, 16384, 23);
-	for (i = 0; i < 100 && a->total < RS_MAX; i++) {
+	for (i = 0; i < tries && a->total < want; i++) {
 		rs_settle();
 		desc.count = 1;
 		lock_sock(sk);
 		p->srv->ops->read_sock(sk, &desc, rs_actor);
 		release_sock(sk);
 	}
-	pr_info("%s: bulk: total %zu %s sk_err %d\n", ulp, a->total,
+	pr_info("%s: %s: total %zu %s sk_err %d\n", ulp, what, a->total,
 		memcmp(a->buf, rs_sent, a->total) ? "DIFFERENT" : "same",
 		READ_ONCE(sk->sk_err));
+}
+
+/*
+ * 64 KiB in full records, more than TCP's first window: read_sock again
+ * until all of it is there (how many calls that takes is timing).
+ */
+static void rs_case_bulk(struct rs_pair *p, struct rs_actor *a)
+{
+	size_t off;
+
+	for (off = 0; off < RS_MAX; off += 16384)
+		rs_send(p, off, 16384, 23);
+	rs_read_until(p, a, "bulk", RS_MAX, 100);
 }
 
 /* A control record between data records: it ends the call. */
@@ -391,9 +402,8 @@ static void rs_data_ready(struct sock *sk)
  */
 static void rs_case_pressure(struct rs_pair *p, struct rs_actor *a)
 {
-	read_descriptor_t desc = { .arg.data = a };
 	struct sock *sk = p->srv->sk;
-	int i, big = 1 << 20;
+	int big = 1 << 20;
 
 	write_lock_bh(&sk->sk_callback_lock);
 	sk->sk_data_ready = rs_data_ready;
@@ -402,16 +412,7 @@ static void rs_case_pressure(struct rs_pair *p, struct rs_actor *a)
 			sizeof(big));
 	rs_send(p, 0, 16384, 23);
 	rs_send(p, 16384, 16384, 23);
-	for (i = 0; i < 200 && a->total < 32768; i++) {
-		rs_settle();
-		desc.count = 1;
-		lock_sock(sk);
-		p->srv->ops->read_sock(sk, &desc, rs_actor);
-		release_sock(sk);
-	}
-	pr_info("%s: pressure: total %zu %s sk_err %d\n", ulp, a->total,
-		memcmp(a->buf, rs_sent, a->total) ? "DIFFERENT" : "same",
-		READ_ONCE(sk->sk_err));
+	rs_read_until(p, a, "pressure", 32768, 200);
 }
 
 /* ctls only: an actor that takes 300 bytes a call is offered the rest. */

@@ -34,7 +34,7 @@ root=$(bash "$CTLS_TOP/qemu/debian-root.sh" trixie)
 ko=$(bash "$CTLS_TOP/qemu/build-module.sh" "$series")
 pay=$(mktemp -d)
 trap 'rm -rf "$pay"' EXIT
-cp "$CTLS_TOP/userspace-tests/consumers.sh" "$pay/"
+cp "$CTLS_TOP/userspace-tests/consumers.sh" "$CTLS_TOP/userspace-tests/tap.sh" "$pay/"
 mkdir -p "$(dirname "$log")"
 
 start=$(date +%s)

@@ -58,7 +58,7 @@ suite_foundation() {
 	local pay=$logs/$name-$s
 	ko=$(bash qemu/build-module.sh "$s") || { count_tap "$name $s" /dev/null 1; return; }
 	mkdir -p "$pay/.modules"
-	cp build/tests/ulp userspace-tests/foundation.sh "$pay/"
+	cp build/tests/ulp userspace-tests/foundation.sh userspace-tests/tap.sh "$pay/"
 	cp "$ko" "$pay/.modules/"
 	bash qemu/run.sh -q -k "$s" -p "$pay" -t 300 -l "$logs/$name-$s.log" \
 		-- ./foundation.sh

@@ -22,27 +22,7 @@
 # they were once the host has disconnected.
 W=/tmp/consumers
 groups=${*:-nvme nfs}
-n=0
-fail=0
-
-check() {
-	desc=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then
-		echo "ok $n - $desc"
-		return 0
-	fi
-	echo "not ok $n - $desc"
-	fail=$((fail + 1))
-	for l in $logs; do
-		[ -s "$l" ] && tail -n 12 "$l" | sed "s|^|# ${l##*/}: |"
-	done
-	return 1
-}
-logs=
-
-stat_of() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
+. ./tap.sh
 delta() { echo $(($(stat_of "$W/after" "$1") - $(stat_of "$W/before" "$1"))); }
 
 # Wait up to $2 tenths of a second for command $1 to succeed.

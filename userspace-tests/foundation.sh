@@ -4,19 +4,7 @@
 # Guest side of the foundation suite: loading and unloading ctls, the ULP
 # pinning the module, the counters file, and ctls next to the stock tls
 # module. Prints TAP. Runs from /payload with ctls.ko in .modules/.
-n=0
-fail=0
-check() {
-	desc=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then
-		echo "ok $n - $desc"
-	else
-		echo "not ok $n - $desc"
-		fail=$((fail + 1))
-	fi
-}
+. ./tap.sh
 refcnt() { cat /sys/module/ctls/refcnt 2>/dev/null; }
 wait_refcnt() {
 	i=0

@@ -24,28 +24,8 @@ W=/tmp/stacks
 groups=${*:-openssl gnutls nginx ss}
 www=$W/www
 fifo=$W/fifo
-n=0
-fail=0
 port=4400
-
-# check DESC CMD...: one TAP line. On failure the last lines of the files
-# named in $logs (the clients' and servers' stderr) follow as comments.
-check() {
-	desc=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then
-		echo "ok $n - $desc"
-		return 0
-	fi
-	echo "not ok $n - $desc"
-	fail=$((fail + 1))
-	for l in $logs; do
-		[ -s "$l" ] && tail -n 8 "$l" | sed "s|^|# ${l##*/}: |"
-	done
-	return 1
-}
-logs=
+. ./tap.sh
 
 # Seconds since the start, for the comments that open each group.
 t0=$(date +%s)
@@ -134,7 +114,6 @@ same() {
 
 # --- /proc/net/tls_stat -------------------------------------------------
 
-stat_of() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
 
 begin() {
 	tb=$(date +%s)
