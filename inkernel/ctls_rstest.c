@@ -677,6 +677,42 @@ static void rs_run_tables(void)
 	rs_pair_close(&p);
 }
 
+static void rs_write_space(struct sock *sk)
+{
+}
+
+/*
+ * A kernel user that puts its own callbacks back before it releases the
+ * socket (sunrpc's xs_restore_old_callbacks()): the ULP's close must leave
+ * sk_write_space as the user set it. TCP's own goes back afterwards, so
+ * that nothing of this module is left in a socket that outlives it.
+ */
+static void rs_run_write_space(void)
+{
+	void (*tcp_write_space)(struct sock *sk);
+	struct rs_pair p;
+	struct sock *sk;
+	bool kept;
+
+	if (rs_tls_open(&p, TLS_1_2_VERSION))
+		return;
+	/* TCP's own (not exported): the listener has no ULP */
+	tcp_write_space = READ_ONCE(p.lsn->sk->sk_write_space);
+	sk = p.cli->sk;
+	sock_hold(sk);
+	write_lock_bh(&sk->sk_callback_lock);
+	sk->sk_write_space = rs_write_space;
+	write_unlock_bh(&sk->sk_callback_lock);
+	rs_pair_close(&p);
+	write_lock_bh(&sk->sk_callback_lock);
+	kept = sk->sk_write_space == rs_write_space;
+	sk->sk_write_space = tcp_write_space;
+	write_unlock_bh(&sk->sk_callback_lock);
+	sock_put(sk);
+	pr_info("%s: write_space: the user's kept at close: %s\n", ulp,
+		kept ? "yes" : "no");
+}
+
 static int __init rs_init(void)
 {
 	struct rs_actor a = {};
@@ -693,6 +729,7 @@ static int __init rs_init(void)
 		rs_sent[i] = i * 7 + i / 251;
 	rs_run_tables();
 	rs_run_tables6();
+	rs_run_write_space();
 	rs_run_cases(&a, TLS_1_2_VERSION);
 	rs_run_cases(&a, TLS_1_3_VERSION);
 	pr_info("%s: done\n", ulp);
