@@ -77,21 +77,24 @@ nvme_keys() {
 		done
 }
 
+# tlshd with the [debug] section and the rest of its configuration from
+# stdin; the previous one, if any, stopped first.
+tlshd_run() {
+	kill $tlshd_pid 2>/dev/null
+	{ printf '[debug]\nloglevel=1\ntls=0\nnl=0\n'; cat; } >$W/tlshd.conf
+	tlshd -s -c $W/tlshd.conf >$W/tlshd.log 2>&1 &
+	tlshd_pid=$!
+	sleep 1
+	kill -0 $tlshd_pid
+}
+
 tlshd_start() {
-	cat >$W/tlshd.conf <<-EOF
-	[debug]
-	loglevel=1
-	tls=0
-	nl=0
+	tlshd_run <<-EOF
 	[authenticate]
 	keyrings=.nvme
 	[authenticate.client]
 	[authenticate.server]
 	EOF
-	tlshd -s -c $W/tlshd.conf >$W/tlshd.log 2>&1 &
-	tlshd_pid=$!
-	sleep 1
-	kill -0 $tlshd_pid
 }
 
 # The namespace's block device once the host sees it (the guest has no
@@ -183,22 +186,13 @@ nfs_certs() {
 }
 
 nfs_tlshd() {
-	kill $tlshd_pid 2>/dev/null
-	cat >$W/tlshd.conf <<-EOF
-	[debug]
-	loglevel=1
-	tls=0
-	nl=0
+	tlshd_run <<-EOF
 	[authenticate.client]
 	x509.truststore=$W/ca.pem
 	[authenticate.server]
 	x509.certificate=$W/srv.pem
 	x509.private_key=$W/srv.key
 	EOF
-	tlshd -s -c $W/tlshd.conf >$W/tlshd.log 2>&1 &
-	tlshd_pid=$!
-	sleep 1
-	kill -0 $tlshd_pid
 }
 
 # nfsd, NFSv4 only, exporting $W/export to 127.0.0.1 with xprtsec=tls.
