@@ -539,6 +539,18 @@ static int ctls_rx_type(struct msghdr *msg, u8 type, u8 *control)
 	return 1;
 }
 
+/* @n bytes of decrypted record @r read: freed once read to its end. */
+static void ctls_rx_consume_rec(struct ctls_rx *rx, struct ctls_rx_rec *r,
+				size_t n)
+{
+	r->off += n;
+	if (r->off == r->end) {
+		list_del(&r->list);
+		ctls_rx_rec_free(rx, r);
+		ctls_rx_publish(rx);
+	}
+}
+
 /*
  * Copy from @r to the caller, consuming it unless peeking. MSG_EOR as
  * upstream sets it: when a read reaches the end of a record; on a peek,
@@ -554,14 +566,8 @@ static int ctls_rx_copy(struct ctls_rx *rx, struct ctls_rx_rec *r,
 		return -EFAULT;
 	if (c->peek ? !fresh : r->off + n == r->end)
 		c->msg->msg_flags |= MSG_EOR;
-	if (c->peek)
-		return n;
-	r->off += n;
-	if (r->off == r->end) {
-		list_del(&r->list);
-		ctls_rx_rec_free(rx, r);
-		ctls_rx_publish(rx);
-	}
+	if (!c->peek)
+		ctls_rx_consume_rec(rx, r, n);
 	return n;
 }
 
@@ -741,12 +747,7 @@ static bool ctls_rx_actor_one(struct sock *sk, struct ctls_rx *rx,
 		n = min_t(size_t, used, n);
 	}
 	c->copied += n;
-	r->off += n;
-	if (r->off == r->end) {
-		list_del(&r->list);
-		ctls_rx_rec_free(rx, r);
-		ctls_rx_publish(rx);
-	}
+	ctls_rx_consume_rec(rx, r, n);
 	return true;
 }
 
