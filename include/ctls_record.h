@@ -16,6 +16,7 @@
 #define CTLS_REC_HDR_LEN	5
 #define CTLS_REC_SEQ_LEN	8
 #define CTLS_REC_MAX_PLAIN	16384	/* 2^14, RFC 8446 5.1 */
+#define CTLS_REC_MIN_LIMIT	64	/* RFC 8449's least record_size_limit */
 #define CTLS_REC_MAX_IV		12	/* salt + per-key IV */
 #define CTLS_REC_MAX_NONCE	16	/* AEAD IV; CCM adds its flags byte */
 #define CTLS_REC_MAX_AAD	13

@@ -96,6 +96,16 @@
 #endif
 
 /*
+ * TLS_TX_MAX_PAYLOAD_LEN (6.19, RFC 8449's record size limit) came with
+ * its diag attribute, the one after TLS_INFO_RX_NO_PAD. ctls has the
+ * option on every kernel; older uapi headers lack both names.
+ */
+#ifndef TLS_TX_MAX_PAYLOAD_LEN
+#define TLS_TX_MAX_PAYLOAD_LEN		5
+#define TLS_INFO_TX_MAX_PAYLOAD_LEN	(TLS_INFO_RX_NO_PAD + 1)
+#endif
+
+/*
  * kernel_bind() and kernel_connect() take a struct sockaddr_unsized after
  * 6.12 (for inkernel/; the release is not pinned down, as above).
  */

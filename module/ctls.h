@@ -70,6 +70,7 @@ struct ctls_context {
 	u8 rx_conf;
 	bool zerocopy_ro;			/* TLS_TX_ZEROCOPY_RO */
 	bool rx_no_pad;				/* TLS_RX_EXPECT_NO_PAD */
+	u16 tx_max_plain;			/* TLS_TX_MAX_PAYLOAD_LEN */
 	const struct ctls_cipher *cipher;	/* same in both directions */
 	struct ctls_rec_proto rec;
 	union ctls_crypto_info tx_info;
@@ -123,6 +124,7 @@ void ctls_tx_free(struct ctls_context *ctx);
 const struct ctls_rec_state *ctls_tx_rec_state(struct ctls_context *ctx);
 int ctls_tx_rekey(struct sock *sk, struct ctls_context *ctx,
 		  const union ctls_crypto_info *ci);
+bool ctls_tx_rec_open(struct sock *sk, struct ctls_context *ctx);
 int ctls_sendmsg(struct sock *sk, struct msghdr *msg, size_t size);
 void ctls_splice_eof(struct socket *sock);
 #if CTLS_HAVE_SENDPAGE

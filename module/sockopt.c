@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * SOL_TLS socket options. Every check, its order and its errno follow
- * upstream's tls_main.c on 6.1 and 6.12 (docs/uapi.md has the table).
+ * upstream's tls_main.c on 6.1 and 6.12, and 7.x's for the option those
+ * lack, TLS_TX_MAX_PAYLOAD_LEN (docs/uapi.md has the table).
  */
 #include <linux/sockptr.h>
 #include <linux/tls.h>
@@ -174,6 +175,33 @@ static int ctls_set_no_pad(struct sock *sk, sockptr_t optval,
 }
 
 /*
+ * TLS_TX_MAX_PAYLOAD_LEN, as 7.x's: the most plaintext per record sent,
+ * RFC 8449's record_size_limit (TLS 1.3: less its inner type byte, hence
+ * one less at least), refused while a record is open, whether or not
+ * TLS_TX is set yet. Checks and errnos in upstream's order.
+ */
+static int ctls_set_tx_max(struct sock *sk, sockptr_t optval,
+			   unsigned int optlen)
+{
+	struct ctls_context *ctx = ctls_ctx(sk);
+	u16 min = CTLS_REC_MIN_LIMIT;
+	u16 val;
+
+	if (ctls_tx_rec_open(sk, ctx))
+		return -EBUSY;
+	if (sockptr_is_null(optval) || optlen != sizeof(val))
+		return -EINVAL;
+	if (copy_from_sockptr(&val, optval, sizeof(val)))
+		return -EFAULT;
+	if (ctx->rec.version == TLS_1_3_VERSION)
+		min--;
+	if (val < min || val > CTLS_REC_MAX_PLAIN)
+		return -EINVAL;
+	WRITE_ONCE(ctx->tx_max_plain, val);
+	return 0;
+}
+
+/*
  * As upstream, under the socket lock alone, a TX rekey too: senders and
  * readers encrypt and decrypt only under it (tx.c, rx.c), so a sender that
  * sleeps in TCP with the socket unlocked never makes this wait.
@@ -197,6 +225,11 @@ int ctls_setsockopt_tls(struct sock *sk, int optname, sockptr_t optval,
 		return err;
 	case TLS_RX_EXPECT_NO_PAD:
 		return ctls_set_no_pad(sk, optval, optlen);
+	case TLS_TX_MAX_PAYLOAD_LEN:
+		lock_sock(sk);
+		err = ctls_set_tx_max(sk, optval, optlen);
+		release_sock(sk);
+		return err;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -263,6 +296,22 @@ static int ctls_get_no_pad(struct sock *sk, char __user *optval,
 	return copy_to_user(optval, &val, sizeof(val)) ? -EFAULT : 0;
 }
 
+/* The value as set, whatever the version (7.x's does not add one either). */
+static int ctls_get_tx_max(struct sock *sk, char __user *optval,
+			   int __user *optlen)
+{
+	u16 val = ctls_ctx(sk)->tx_max_plain;
+	int len;
+
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if ((size_t)len < sizeof(val))
+		return -EINVAL;
+	if (put_user(sizeof(val), optlen))
+		return -EFAULT;
+	return copy_to_user(optval, &val, sizeof(val)) ? -EFAULT : 0;
+}
+
 int ctls_getsockopt_tls(struct sock *sk, int optname, char __user *optval,
 			int __user *optlen)
 {
@@ -279,6 +328,9 @@ int ctls_getsockopt_tls(struct sock *sk, int optname, char __user *optval,
 		break;
 	case TLS_RX_EXPECT_NO_PAD:
 		err = ctls_get_no_pad(sk, optval, optlen);
+		break;
+	case TLS_TX_MAX_PAYLOAD_LEN:
+		err = ctls_get_tx_max(sk, optval, optlen);
 		break;
 	default:
 		err = -ENOPROTOOPT;

@@ -207,6 +207,18 @@ static unsigned int ctls_tx_plain_len(struct ctls_context *ctx)
 }
 
 /*
+ * The most plaintext one record carries: TLS_TX_MAX_PAYLOAD_LEN, 16 KiB
+ * unless the user set less. It changes only under the socket lock and
+ * only while no record is open (ctls_tx_rec_open()), so every record is
+ * built to one limit.
+ */
+static unsigned int ctls_tx_max(struct sock *sk, struct ctls_context *ctx)
+{
+	sock_owned_by_me(sk);
+	return ctx->tx_max_plain;
+}
+
+/*
  * Copy up to @want bytes from @from into the open record. Returns the bytes
  * copied; 0 when the record has no fragment slot left (push it), -ENOMEM
  * when nothing could be copied, or -EFAULT. A fault gives back everything
@@ -592,7 +604,7 @@ static int ctls_tx_copy(struct sock *sk, struct ctls_context *ctx,
 		if (n)
 			return n;
 	}
-	room = CTLS_REC_MAX_PLAIN - ctls_tx_plain_len(ctx);
+	room = ctls_tx_max(sk, ctx) - ctls_tx_plain_len(ctx);
 	if (!room)
 		return 0;
 	n = ctls_tx_fill(sk, tx, &msg->msg_iter,
@@ -613,21 +625,21 @@ static int ctls_tx_step(struct sock *sk, struct ctls_context *ctx,
 {
 	struct ctls_tx *tx = ctx->tx;
 	size_t left = msg_data_left(msg);
+	size_t max = ctls_tx_max(sk, ctx);
 	int err;
 
-	if (!tx->open.len && left >= CTLS_TX_DIRECT_MIN &&
-	    (left >= CTLS_REC_MAX_PLAIN || !(msg->msg_flags & MSG_MORE))) {
-		err = ctls_tx_direct(sk, ctx, msg, type,
-				     min_t(size_t, left, CTLS_REC_MAX_PLAIN));
+	if (!tx->open.len && min(left, max) >= CTLS_TX_DIRECT_MIN &&
+	    (left >= max || !(msg->msg_flags & MSG_MORE))) {
+		err = ctls_tx_direct(sk, ctx, msg, type, min(left, max));
 		if (err != -EMSGSIZE)
 			return err;
 	}
 	return ctls_tx_copy(sk, ctx, msg, type);
 }
 
-static bool ctls_tx_full(struct ctls_context *ctx)
+static bool ctls_tx_full(struct sock *sk, struct ctls_context *ctx)
 {
-	return ctls_tx_plain_len(ctx) == CTLS_REC_MAX_PLAIN ||
+	return ctls_tx_plain_len(ctx) >= ctls_tx_max(sk, ctx) ||
 	       ctx->tx->open.nr_frags >= CTLS_TX_DATA_FRAGS;
 }
 
@@ -655,7 +667,7 @@ static int ctls_tx_turn(struct sock *sk, struct ctls_context *ctx,
 	/* Sealed straight from the caller's pages: on its way. */
 	if (!ctx->tx->open.len)
 		return ctls_tx_kick(sk, ctx, msg->msg_flags);
-	if (n && !ctls_tx_full(ctx))
+	if (n && !ctls_tx_full(sk, ctx))
 		return 0;
 	return ctls_tx_push(sk, ctx, msg->msg_flags);
 }
@@ -708,10 +720,12 @@ static int ctls_tx_send_page(struct sock *sk, struct bio_vec *bv, int flags)
  * count as sent and are charged to the socket; any other use of the send
  * side (sendmsg, splice_eof, close) sends them first.
  */
-static bool ctls_tx_can_hold(struct sock *sk, const struct ctls_tx_held *h,
+static bool ctls_tx_can_hold(struct sock *sk, struct ctls_context *ctx,
 			     size_t size)
 {
-	return h->n < CTLS_TX_HELD && h->len + size <= CTLS_REC_MAX_PLAIN &&
+	const struct ctls_tx_held *h = &ctx->tx->held;
+
+	return h->n < CTLS_TX_HELD && h->len + size <= ctls_tx_max(sk, ctx) &&
 	       !sk->sk_err && sk_stream_memory_free(sk) &&
 	       sk_wmem_schedule(sk, size);
 }
@@ -801,11 +815,11 @@ static int ctls_tx_hold(struct sock *sk, struct ctls_context *ctx,
 	size_t size = bv->bv_len, left;
 	int err;
 
-	if (!ctls_tx_can_hold(sk, h, size)) {
+	if (!ctls_tx_can_hold(sk, ctx, size)) {
 		err = ctls_tx_send_held(sk, ctx, flags | MSG_MORE);
 		if (err)
 			return err;
-		if (!ctls_tx_can_hold(sk, h, size))
+		if (!ctls_tx_can_hold(sk, ctx, size))
 			return ctls_tx_send_page(sk, bv, flags);
 	}
 	get_page(bv->bv_page);
@@ -813,7 +827,7 @@ static int ctls_tx_hold(struct sock *sk, struct ctls_context *ctx,
 	h->len += size;
 	h->flags = flags & MSG_DONTWAIT;
 	sk_mem_charge(sk, size);
-	if ((flags & MSG_MORE) && h->len < CTLS_REC_MAX_PLAIN)
+	if ((flags & MSG_MORE) && h->len < ctls_tx_max(sk, ctx))
 		return size;
 
 	err = ctls_tx_send_held(sk, ctx, flags);
@@ -916,6 +930,21 @@ int ctls_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 static bool ctls_tx_pending(const struct ctls_tx *tx)
 {
 	return READ_ONCE(tx->open.len) || ctls_tx_held_len(tx);
+}
+
+/*
+ * Whether a record takes more data: the open one unless it was closed
+ * (it waits to be sealed), or 6.1's held pages. Upstream refuses a new
+ * TLS_TX_MAX_PAYLOAD_LEN (EBUSY) while its open record is there.
+ */
+bool ctls_tx_rec_open(struct sock *sk, struct ctls_context *ctx)
+{
+	const struct ctls_tx *tx = ctx->tx;
+
+	sock_owned_by_me(sk);
+	if (!tx)
+		return false;
+	return (tx->open.len && !tx->open.push) || ctls_tx_held_len(tx);
 }
 
 /*

@@ -314,6 +314,7 @@ static int ctls_ulp_init(struct sock *sk)
 	ctx->sk_write_space = sk->sk_write_space;
 	ctx->tx_conf = CTLS_BASE;
 	ctx->rx_conf = CTLS_BASE;
+	ctx->tx_max_plain = CTLS_REC_MAX_PLAIN;
 	rcu_assign_pointer(icsk->icsk_ulp_data, ctx);
 	ctls_update_proto(sk, ctx);
 out_unlock:
@@ -361,6 +362,10 @@ static int ctls_put_info(struct sk_buff *skb, const struct ctls_context *ctx)
 				  ctls_user_conf(READ_ONCE(ctx->rx_conf)));
 	if (!err && READ_ONCE(ctx->rx_no_pad))
 		err = nla_put_flag(skb, TLS_INFO_RX_NO_PAD);
+	/* 6.19's attribute, on every kernel: ctls has the option on all. */
+	if (!err)
+		err = nla_put_u16(skb, TLS_INFO_TX_MAX_PAYLOAD_LEN,
+				  READ_ONCE(ctx->tx_max_plain));
 	return err;
 }
 
@@ -402,7 +407,8 @@ static size_t ctls_ulp_get_info_size(const struct sock *sk, bool net_admin)
 	       nla_total_size(sizeof(u16)) +	/* TLS_INFO_TXCONF */
 	       nla_total_size(sizeof(u16)) +	/* TLS_INFO_RXCONF */
 	       nla_total_size(0) +		/* TLS_INFO_ZC_RO_TX */
-	       nla_total_size(0);		/* TLS_INFO_RX_NO_PAD */
+	       nla_total_size(0) +		/* TLS_INFO_RX_NO_PAD */
+	       nla_total_size(sizeof(u16));	/* TLS_INFO_TX_MAX_PAYLOAD_LEN */
 }
 
 #if CTLS_ULP_INFO_NET_ADMIN

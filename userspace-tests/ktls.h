@@ -15,6 +15,9 @@
 #ifndef SOL_TLS
 #define SOL_TLS 282
 #endif
+#ifndef TLS_TX_MAX_PAYLOAD_LEN	/* 6.19 */
+#define TLS_TX_MAX_PAYLOAD_LEN 5
+#endif
 
 #define REC_HANDSHAKE 22
 

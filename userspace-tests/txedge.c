@@ -26,6 +26,11 @@
  *   splice: non-blocking splice() into a full TCP until EAGAIN (with and
  *           without SPLICE_F_MORE): every byte a call took reaches the
  *           peer, in order.
+ *   limit:  TLS_TX_MAX_PAYLOAD_LEN (63 or 64, 1000, 4097, 16383) through
+ *           send (copied and sealed straight from the caller), MSG_MORE,
+ *           sendfile and splice: no record over it, each filled to it.
+ *           Where ULP A has no such option (stock before 6.19), ULP B is
+ *           checked alone.
  *
  * One case only checks ULP B: a record left open with MSG_MORE at close
  * (upstream drops it, ctls sends it; docs/design.md).
@@ -74,7 +79,7 @@
 #define TAG		16
 #define KEY_SEED	0x51
 #define WIRE_MAX	(4 << 20)
-#define MAX_RECS	1024
+#define MAX_RECS	4096
 #define BIG		(256 << 10)	/* the blocked sender's send */
 #define PART		(64 << 10)	/* the interrupted sender's send */
 #define TRIES		10		/* to catch a record partly in TCP */
@@ -508,7 +513,8 @@ static char settled_state(pid_t pid, pid_t tid)
 struct kase {
 	const char *name;
 	void (*run)(const char *ulp, struct log *l);
-	int only_b;		/* a documented difference: ULP B checked alone */
+	int only_b;		/* a documented difference: ULP B checked alone;
+				 * 2: only where ULP A lacks TLS_TX_MAX_PAYLOAD_LEN */
 	int tls12;		/* TLS 1.2 only */
 };
 
@@ -914,14 +920,40 @@ static int wire_data_only(const struct wire *w)
  * where a sender cuts records is its own business: stock 6.1's sendpage
  * path closes one early when its scatterlist is full).
  */
+static int tx_limit;	/* TLS_TX_MAX_PAYLOAD_LEN for src_case(), if set */
+
+/*
+ * What s_limit() sends, as the records see it: each call (the MSG_MORE
+ * pieces together) fills records up to the limit, its last one short.
+ */
+static const size_t limit_calls[] = { 1000, 20000, 100 + 3000 + 7, 30000, 10000 };
+
+/* Records over the limit, and whether there are as many as it makes. */
+static void say_limit(struct log *l, const struct wire *w)
+{
+	int i, over = 0, want = 0;
+
+	for (i = 0; i < w->n; i++)
+		over += w->recs[i].len > tx_limit;
+	for (i = 0; i < (int)(sizeof(limit_calls) / sizeof(limit_calls[0])); i++)
+		want += (limit_calls[i] + tx_limit - 1) / tx_limit;
+	say(l, "; %d records over %d; %d records, %s", over, tx_limit, w->n,
+	    w->n == want ? "each filled to it" : "NOT each filled to it");
+}
+
 static void src_case(const char *ulp, struct log *l,
 		     size_t (*steps)(int c, struct log *l), int exact)
 {
+	unsigned short v = tx_limit;
 	struct reader r;
 	size_t n;
 	int c, s;
 
 	conn_open(ulp, 0, &c, &s);
+	if (tx_limit)
+		SAY_CALL(l, "TLS_TX_MAX_PAYLOAD_LEN",
+			 setsockopt(c, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN, &v,
+				    sizeof(v)));
 	reader_start(&r, s, 0);
 	n = steps(c, l);
 	close(c);
@@ -930,6 +962,8 @@ static void src_case(const char *ulp, struct log *l,
 		say_recs(l, &r.w);
 	else
 		say(l, "wire: authentic data records, EOF");
+	if (tx_limit)
+		say_limit(l, &r.w);
 	say(l, "; %s", r.w.plain_len == n && !memcmp(r.w.plain, src, n) ?
 	    "the bytes sent, in order" : "NOT the bytes sent");
 	wire_free(&r.w);
@@ -1022,6 +1056,54 @@ static void c_huge_sendfile(const char *ulp, struct log *l)
 {
 	src_case(ulp, l, s_huge_sendfile, 0);
 }
+
+/*
+ * Every send path under a record size limit: small and large send()s (the
+ * large ones sealed straight from the caller's pages when the limit allows
+ * it), MSG_MORE pieces, sendfile() and splice() from a pipe (6.1: pages
+ * held by sendpage; 6.12: MSG_SPLICE_PAGES). Whole records only: each call
+ * ends without MSG_MORE but the pieces'.
+ */
+static size_t s_limit(int c, struct log *l)
+{
+	int f = memfd_create("txedge-limit", 0), p[2];
+	size_t n = 0;
+	long r;
+
+	n += src_send(c, l, src, n, 1000, 0);
+	n += src_send(c, l, src, n, 20000, 0);
+	n += src_send(c, l, src, n, 100, MSG_MORE);
+	n += src_send(c, l, src, n, 3000, MSG_MORE);
+	n += src_send(c, l, src, n, 7, 0);
+	if (f < 0 || write(f, src + n, 30000) != 30000 || pipe(p))
+		die("memfd, pipe");
+	r = sendfile(c, f, &(off_t){ 0 }, 30000);
+	say_ret(l, "sendfile(30000)", r, errno);
+	n += r > 0 ? r : 0;
+	if (write(p[1], src + n, 10000) != 10000)
+		die("pipe write");
+	r = splice(p[0], NULL, c, NULL, 10000, 0);
+	say_ret(l, "splice(10000)", r, errno);
+	n += r > 0 ? r : 0;
+	close(f);
+	close(p[0]);
+	close(p[1]);
+	return n;
+}
+
+/* TLS 1.3 passes record_size_limit - 1: 63 is its least, 64 TLS 1.2's. */
+#define LIMIT_CASE(name, limit)						\
+static void name(const char *ulp, struct log *l)			\
+{									\
+	tx_limit = (limit) ? (limit) : version == TLS_1_3_VERSION ? 63 : 64; \
+	src_case(ulp, l, s_limit, 1);					\
+	tx_limit = 0;							\
+}
+
+LIMIT_CASE(c_limit_least, 0)
+LIMIT_CASE(c_limit_1000, 1000)
+LIMIT_CASE(c_limit_4097, 4097)
+LIMIT_CASE(c_limit_16383, 16383)
 
 /*
  * splice() from a pipe into the kTLS socket, non-blocking (O_NONBLOCK, as
@@ -1443,6 +1525,10 @@ static const struct kase kases[] = {
 	{ "splice: non-blocking into a full TCP", c_splice_dontwait, 0, 0 },
 	{ "splice: non-blocking with SPLICE_F_MORE into a full TCP",
 	  c_splice_dontwait_more, 0, 0 },
+	{ "limit: TLS_TX_MAX_PAYLOAD_LEN at its least", c_limit_least, 2, 0 },
+	{ "limit: TLS_TX_MAX_PAYLOAD_LEN 1000", c_limit_1000, 2, 0 },
+	{ "limit: TLS_TX_MAX_PAYLOAD_LEN 4097", c_limit_4097, 2, 0 },
+	{ "limit: TLS_TX_MAX_PAYLOAD_LEN 16383", c_limit_16383, 2, 0 },
 };
 
 static const char *vname(void)
@@ -1458,7 +1544,18 @@ static void one_case(const struct kase *k)
 	la.text[0] = lb.text[0] = 0;
 	k->run(ulp_a, &la);
 	k->run(ulp_b, &lb);
-	if (k->only_b) {
+	if (k->only_b == 2 && strstr(la.text, "= -1 ENOPROTOOPT")) {
+		tap_check(strstr(lb.text, "TLS_TX_MAX_PAYLOAD_LEN = 0; ") &&
+			  strstr(lb.text, "; 0 records over ") &&
+			  strstr(lb.text, ", each filled to it") &&
+			  strstr(lb.text, "the bytes sent, in order") &&
+			  !strstr(lb.text, "= -1 "),
+			  "%s, %s: %s (%s has no such option)", vname(),
+			  k->name, ulp_b, ulp_a);
+		printf("#   %s: %s\n", ulp_b, lb.text);
+		return;
+	}
+	if (k->only_b == 1) {
 		tap_check(strstr(lb.text, "23:'abc'") != NULL,
 			  "%s, %s: %s sends it", vname(), k->name, ulp_b);
 		printf("#   %s: %s\n#   %s: %s (upstream drops it)\n",

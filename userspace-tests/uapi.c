@@ -12,6 +12,9 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <linux/if_alg.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <linux/tls.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -36,6 +39,10 @@
 #ifndef TLS_TX_ZEROCOPY_RO
 #define TLS_TX_ZEROCOPY_RO 3
 #endif
+#ifndef TLS_TX_MAX_PAYLOAD_LEN	/* 6.19; its diag attribute came with it */
+#define TLS_TX_MAX_PAYLOAD_LEN 5
+#define TLS_INFO_TX_MAX_PAYLOAD_LEN (TLS_INFO_RX_NO_PAD + 1)
+#endif
 #ifndef TLS_RX_EXPECT_NO_PAD
 #define TLS_RX_EXPECT_NO_PAD 4
 #endif
@@ -49,6 +56,8 @@
 static const char *ulp = "tls";
 static int k612;	/* running a 6.12 kernel (else 6.1) */
 static int k7;		/* running a 7.x kernel (k612 too) */
+/* TLS_TX_MAX_PAYLOAD_LEN: upstream's from 6.19 (7.x here), ctls's on all. */
+static int has_max;
 
 /* The expected errno of a row that differs between the two series. */
 #define BY_KERNEL(e61, e612) (k612 ? (e612) : (e61))
@@ -1004,9 +1013,8 @@ static void test_get_after_record(void)
 /* ---- K: unknown option names ------------------------------------------- */
 
 /*
- * 7.x's TLS_TX_MAX_PAYLOAD_LEN (5): only that it is there, with its
- * default. Its own rows are issue 16's (item 3); ctls does not have it yet
- * (uapi-known-gaps).
+ * TLS_TX_MAX_PAYLOAD_LEN (5), where there is one: only that it is there,
+ * with its default (its own rows are section N).
  */
 static void test_max_payload_known(int fd)
 {
@@ -1015,17 +1023,17 @@ static void test_max_payload_known(int fd)
 	int rc = getsockopt(fd, SOL_TLS, 5, &v, &len);
 
 	tap_check(rc == 0 && v == 16384 && len == sizeof(v),
-		  "K4 get SOL_TLS optname 5 (TLS_TX_MAX_PAYLOAD_LEN, 7.x): 16384 (got %d, %u)",
+		  "K4 get SOL_TLS optname 5 (TLS_TX_MAX_PAYLOAD_LEN): 16384 (got %d, %u)",
 		  rc, v);
 }
 
 /*
- * The first name no kernel knows: 5 on 6.1 and 6.12; 7.x has
- * TLS_TX_MAX_PAYLOAD_LEN there (6.19), so 6.
+ * The first name the module does not know: 5 on stock 6.1 and 6.12; 7.x
+ * (6.19) and ctls have TLS_TX_MAX_PAYLOAD_LEN there, so 6.
  */
 static void test_unknown(void)
 {
-	const int first = k7 ? 6 : 5, names[] = { 0, first, 12345, -1 };
+	const int first = has_max ? 6 : 5, names[] = { 0, first, 12345, -1 };
 	struct conn p = tls_conn();
 	union key k;
 	unsigned int n = make_key(&k, GCM128, TLS12);
@@ -1043,9 +1051,235 @@ static void test_unknown(void)
 	expect(getsockopt(p.fd, SOL_TLS, first, NULL, NULL),
 	       BY_K7(ENOPROTOOPT, EFAULT),
 	       "K3 get SOL_TLS optname %d, optval and optlen NULL", first);
-	if (k7)
+	if (has_max)
 		test_max_payload_known(p.fd);
 	conn_close(&p);
+}
+
+/* ---- N: TLS_TX_MAX_PAYLOAD_LEN (7.x's; ctls on every kernel) --------- */
+
+static int set_max(int fd, unsigned short v)
+{
+	return setsockopt(fd, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN, &v, sizeof(v));
+}
+
+/* The value getsockopt gives, or -1 (with optlen checked to be 2). */
+static int get_max(int fd)
+{
+	unsigned short v = 0;
+	socklen_t len = sizeof(v);
+
+	if (getsockopt(fd, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN, &v, &len) ||
+	    len != sizeof(v))
+		return -1;
+	return v;
+}
+
+static void test_max_get(void)
+{
+	struct conn p = tls_conn();
+	unsigned char v[8];
+	socklen_t len;
+
+	tap_check(get_max(p.fd) == 16384,
+		  "N1 get TLS_TX_MAX_PAYLOAD_LEN before keys: 16384, optlen 2");
+	len = 1;
+	expect(getsockopt(p.fd, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN, v, &len),
+	       EINVAL, "N2 get optlen 1");
+	len = sizeof(v);
+	memset(v, 0xff, sizeof(v));
+	tap_check(!getsockopt(p.fd, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN, v, &len) &&
+		  len == 2 && v[0] + 256 * v[1] == 16384 && v[2] == 0xff,
+		  "N2 get optlen 8: 0, optlen set to 2, 2 bytes written");
+	len = -1;
+	expect(getsockopt(p.fd, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN, v, &len),
+	       BY_K7(0, EINVAL), "N2 get optlen -1");
+	len = 2;
+	expect(getsockopt(p.fd, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN, BADPTR, &len),
+	       EFAULT, "N3 get optval unwritable");
+	expect(getsockopt(p.fd, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN, v, NULL),
+	       EFAULT, "N3 get optlen NULL");
+	conn_close(&p);
+}
+
+static void test_max_set_args(void)
+{
+	struct conn p = tls_conn();
+	unsigned int v = 100;
+
+	expect(setsockopt(p.fd, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN, NULL, 2),
+	       EINVAL, "N4 set optval NULL");
+	expect(setsockopt(p.fd, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN, &v, 1),
+	       EINVAL, "N4 set optlen 1");
+	expect(setsockopt(p.fd, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN, &v, 4),
+	       EINVAL, "N4 set optlen 4");
+	expect(setsockopt(p.fd, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN, BADPTR, 2),
+	       EFAULT, "N4 set optval unreadable");
+	expect(set_max(p.fd, 0), EINVAL, "N5 set 0 before keys");
+	expect(set_max(p.fd, 63), EINVAL, "N5 set 63 before keys");
+	expect(set_max(p.fd, 16385), EINVAL, "N5 set 16385");
+	expect(set_max(p.fd, 65535), EINVAL, "N5 set 65535");
+	tap_check(get_max(p.fd) == 16384, "N5 failed sets leave 16384");
+	expect(set_max(p.fd, 64), 0, "N5 set 64 before keys");
+	tap_check(get_max(p.fd) == 64, "N5 get: 64");
+	expect(set_max(p.fd, 16384), 0, "N5 set 16384");
+	conn_close(&p);
+}
+
+/* The least value follows the version of either direction's keys. */
+static void test_max_version(int dir, int version)
+{
+	const char *d = dname(dir), *vn = version == TLS13 ? "1.3" : "1.2";
+	int want = version == TLS13 ? 0 : EINVAL;
+	struct conn p = tls_conn();
+	union key k;
+	unsigned int n = make_key(&k, GCM128, version);
+
+	expect(setsockopt(p.fd, SOL_TLS, dir, &k, n), 0,
+	       "N6 %s AES-GCM-128 TLS%s keys", d, vn);
+	expect(set_max(p.fd, 62), EINVAL, "N6 %s TLS%s: set 62", d, vn);
+	expect(set_max(p.fd, 63), want, "N6 %s TLS%s: set 63", d, vn);
+	tap_check(get_max(p.fd) == (want ? 16384 : 63),
+		  "N6 %s TLS%s: get gives the value as set", d, vn);
+	expect(set_max(p.fd, 64), 0, "N6 %s TLS%s: set 64", d, vn);
+	conn_close(&p);
+}
+
+/* A record open (MSG_MORE): EBUSY before any argument is looked at. */
+static void test_max_busy(void)
+{
+	struct conn p = tls_conn();
+	char buf[64] = "";
+	union key k;
+	unsigned int n = make_key(&k, GCM128, TLS12);
+
+	expect(setsockopt(p.fd, SOL_TLS, TLS_TX, &k, n), 0,
+	       "N7 TX AES-GCM-128 TLS1.2 keys");
+	expect(set_max(p.fd, 128), 0, "N7 set 128, no record open");
+	tap_check(send(p.fd, buf, 10, MSG_MORE) == 10, "N7 send 10 bytes, MSG_MORE");
+	expect(set_max(p.fd, 256), EBUSY, "N7 set 256 with a record open");
+	expect(setsockopt(p.fd, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN, NULL, 1),
+	       EBUSY, "N7 set optval NULL, optlen 1 with a record open");
+	expect(set_max(p.fd, 1), EBUSY, "N7 set 1 with a record open");
+	tap_check(get_max(p.fd) == 128, "N7 get with a record open: 128");
+	tap_check(send(p.fd, buf, 10, 0) == 10, "N7 send 10 bytes, no MSG_MORE");
+	expect(set_max(p.fd, 256), 0, "N7 set 256 once the record is closed");
+	conn_close(&p);
+}
+
+/* The attribute of INET_DIAG_ULP_INFO's TLS nest, from a sock_diag dump. */
+static int diag_tls_attr(const struct nlattr *tls, int len, int type)
+{
+	const struct nlattr *a;
+
+	for (a = tls; len >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN &&
+	     a->nla_len <= len;
+	     len -= NLA_ALIGN(a->nla_len),
+	     a = (const void *)((const char *)a + NLA_ALIGN(a->nla_len))) {
+		if ((a->nla_type & NLA_TYPE_MASK) == type &&
+		    a->nla_len >= NLA_HDRLEN + 2)
+			return *(const unsigned short *)((const char *)a + NLA_HDRLEN);
+	}
+	return -1;
+}
+
+static int diag_ulp(const struct nlattr *ulp, int len, int type)
+{
+	const struct nlattr *a;
+
+	for (a = ulp; len >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN &&
+	     a->nla_len <= len;
+	     len -= NLA_ALIGN(a->nla_len),
+	     a = (const void *)((const char *)a + NLA_ALIGN(a->nla_len))) {
+		if ((a->nla_type & NLA_TYPE_MASK) == INET_ULP_INFO_TLS)
+			return diag_tls_attr((const void *)((const char *)a + NLA_HDRLEN),
+					     a->nla_len - NLA_HDRLEN, type);
+	}
+	return -1;
+}
+
+/* TLS_INFO_@type of the IPv4 TCP socket bound to local port @port, or -1. */
+static int diag_tls_info(unsigned short port, int type)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 req;
+	} q = {
+		.nlh = { .nlmsg_len = sizeof(q), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
+		.req = { .sdiag_family = AF_INET, .sdiag_protocol = IPPROTO_TCP,
+			 .idiag_states = 1 << 1 /* TCP_ESTABLISHED */,
+			 .idiag_ext = 1 << (INET_DIAG_INFO - 1),
+			 .id.idiag_sport = htons(port) },
+	};
+	static char buf[65536];
+	int fd = socket(AF_NETLINK, SOCK_DGRAM, NETLINK_SOCK_DIAG), got = -1;
+	ssize_t n;
+
+	if (fd < 0 || send(fd, &q, sizeof(q), 0) != sizeof(q))
+		goto out;
+	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) {
+		struct nlmsghdr *h = (void *)buf;
+
+		for (; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+			struct inet_diag_msg *m = NLMSG_DATA(h);
+			struct nlattr *a;
+			int len;
+
+			if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR)
+				goto out;
+			if (m->id.idiag_sport != htons(port))
+				continue;
+			len = h->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
+			for (a = (void *)(m + 1); len >= NLA_HDRLEN &&
+			     a->nla_len >= NLA_HDRLEN && a->nla_len <= len;
+			     len -= NLA_ALIGN(a->nla_len),
+			     a = (void *)((char *)a + NLA_ALIGN(a->nla_len)))
+				if (a->nla_type == INET_DIAG_ULP_INFO)
+					got = diag_ulp((void *)((char *)a + NLA_HDRLEN),
+						       a->nla_len - NLA_HDRLEN, type);
+		}
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return got;
+}
+
+static unsigned short local_port(int fd)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+
+	if (getsockname(fd, (void *)&a, &len))
+		bail("getsockname");
+	return ntohs(a.sin_port);
+}
+
+static void test_max_diag(void)
+{
+	struct conn p = tls_conn();
+	unsigned short port = local_port(p.fd);
+	int v = diag_tls_info(port, TLS_INFO_TX_MAX_PAYLOAD_LEN);
+
+	tap_check(v == 16384, "N8 sock_diag TLS_INFO_TX_MAX_PAYLOAD_LEN: 16384 (got %d)", v);
+	expect(set_max(p.fd, 1000), 0, "N8 set 1000");
+	v = diag_tls_info(port, TLS_INFO_TX_MAX_PAYLOAD_LEN);
+	tap_check(v == 1000, "N8 sock_diag TLS_INFO_TX_MAX_PAYLOAD_LEN: 1000 (got %d)", v);
+	conn_close(&p);
+}
+
+static void test_max(void)
+{
+	if (!has_max)
+		return;
+	test_max_get();
+	test_max_set_args();
+	test_max_version(TLS_TX, TLS12);
+	test_max_version(TLS_TX, TLS13);
+	test_max_version(TLS_RX, TLS13);
+	test_max_busy();
+	test_max_diag();
 }
 
 /* ---- L: connect(AF_UNSPEC), the ULP's disconnect ---------------------- */
@@ -1080,6 +1314,21 @@ static void test_disconnect(void)
 
 /* ------------------------------------------------------------------------ */
 
+/* Whether the ULP under test is ctls's (its ulp_name parameter says so). */
+static int under_ctls(void)
+{
+	char name[32] = "";
+	FILE *f = fopen("/sys/module/ctls/parameters/ulp_name", "r");
+
+	if (!f)
+		return 0;
+	if (!fgets(name, sizeof(name), f))
+		name[0] = 0;
+	fclose(f);
+	name[strcspn(name, "\n")] = 0;
+	return !strcmp(name, ulp);
+}
+
 static void which_kernel(void)
 {
 	struct utsname u;
@@ -1089,6 +1338,7 @@ static void which_kernel(void)
 	sscanf(u.release, "%d.%d", &major, &minor);
 	k612 = major > 6 || (major == 6 && minor >= 12);
 	k7 = major >= 7;
+	has_max = k7 || under_ctls();
 	printf("# kernel %s (expectations of %s), ULP \"%s\"\n", u.release,
 	       k7 ? "7.x" : k612 ? "6.12" : "6.1", ulp);
 }
@@ -1121,6 +1371,7 @@ int main(int argc, char **argv)
 	test_get_conf_set(TLS_RX);
 	test_get_after_record();
 	test_unknown();
+	test_max();
 	test_disconnect();
 	return tap_done();
 }
