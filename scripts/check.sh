@@ -399,19 +399,25 @@ run_side_by_side() {
 	done
 }
 
-start=$(date +%s)
-for suite in $suites; do
+# run_suite SUITE: on every kernel, side by side where it can.
+run_suite() {
+	local suite=$1 s
 	if [ "$suite" = lint ] || [ "$suite" = fuzz ] || [ "$suite" = debug ]; then
 		"suite_$suite"
-		continue
-	fi
-	if [[ "$side_by_side" == *" $suite "* ]]; then
+	elif [[ "$side_by_side" == *" $suite "* ]]; then
 		run_side_by_side "$suite"
-		continue
+	else
+		for s in $series; do
+			"suite_$suite" "$s"
+		done
 	fi
-	for s in $series; do
-		"suite_$suite" "$s"
-	done
+}
+
+start=$(date +%s)
+for suite in $suites; do
+	t=$(date +%s)
+	run_suite "$suite"
+	echo "# $suite took $(($(date +%s) - t)) s"
 done
 echo "# check took $(($(date +%s) - start)) s; logs in $logs"
 echo "$passed passed, $failed failed, $skipped skipped"
