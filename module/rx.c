@@ -69,6 +69,7 @@ static int ctls_rx_reader_lock(struct sock *sk, struct ctls_rx *rx,
 		else if (signal_pending(current))
 			ret = sock_intr_errno(timeo);
 		if (ret < 0) {
+			rx->reader_turned_away = true;
 			release_sock(sk);
 			return ret;
 		}
@@ -77,7 +78,14 @@ static int ctls_rx_reader_lock(struct sock *sk, struct ctls_rx *rx,
 	return 0;
 }
 
-/* The reader is done (the socket still locked): the next may go. */
+/*
+ * The reader is done (the socket still locked): the next may go. A reader
+ * turned away meanwhile (EAGAIN, or a signal) may be about to wait in
+ * epoll, edge-triggered, for records that were readable all along: no new
+ * segment need ever come to wake it, so pollers are woken here. Upstream
+ * loses that edge (a MSG_DONTWAIT reader behind a blocking MSG_PEEK one
+ * sleeps until more data comes).
+ */
 static void ctls_rx_reader_done(struct sock *sk, struct ctls_rx *rx)
 {
 	sock_owned_by_me(sk);
@@ -87,6 +95,10 @@ static void ctls_rx_reader_done(struct sock *sk, struct ctls_rx *rx)
 			wake_up(&rx->reader_wq);
 		else
 			rx->reader_contended = false;
+	}
+	if (unlikely(rx->reader_turned_away)) {
+		rx->reader_turned_away = false;
+		rx->saved_data_ready(sk);
 	}
 }
 
@@ -770,8 +782,12 @@ int ctls_read_sock(struct sock *sk, read_descriptor_t *desc,
 	struct ctls_rx_call c = { .target = 1 };
 
 	sock_owned_by_me(sk);
-	if (!ctls_rx_actor_may_read(sk, rx))
+	if (!ctls_rx_actor_may_read(sk, rx)) {
+		/* Its caller waits for data_ready: see ctls_rx_reader_done(). */
+		if (rx->reader_present)
+			rx->reader_turned_away = true;
 		return -EAGAIN;
+	}
 	WRITE_ONCE(rx->reader_present, true);
 	while (ctls_rx_actor_one(sk, rx, &c, desc, actor) && desc->count)
 		;

@@ -76,6 +76,7 @@ struct ctls_rx {
 	wait_queue_head_t reader_wq;	/* readers waiting for their turn */
 	bool reader_present;		/* one reader at a time */
 	bool reader_contended;
+	bool reader_turned_away;	/* a reader got EAGAIN for want of a turn */
 	bool closed;
 	bool key_pending;		/* KeyUpdate read, new key not set */
 	u8 ready;			/* CTLS_RX_* */
