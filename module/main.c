@@ -82,5 +82,15 @@ static void __exit ctls_exit(void)
 module_init(ctls_init);
 module_exit(ctls_exit);
 
-MODULE_DESCRIPTION("ctls: kernel TLS upper-layer protocol");
+/*
+ * request_module("tcp-ulp-tls"), what the TCP core asks for when a socket
+ * wants "tls" and nobody has registered it, finds ctls as well as the stock
+ * module. The package's modprobe configuration (packaging/modprobe.conf)
+ * makes "modprobe tls", the stock module's name, load ctls, so that both
+ * give ctls on a kernel that has it.
+ */
+MODULE_ALIAS_TCP_ULP("tls");
+MODULE_DESCRIPTION("ctls: kernel TLS upper-layer protocol (TCP ULP \"tls\")");
+MODULE_AUTHOR("The ctls authors");
+MODULE_VERSION(CTLS_VERSION);
 MODULE_LICENSE("GPL");

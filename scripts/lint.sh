@@ -47,8 +47,9 @@ rc=$?
 echo "$out" | sed 's/^/# /'
 tap $rc "no backward goto in module/"
 
+# CTLS_EXPORTS=y: with module/exports*.c, as make install and DKMS build it.
 for s in 6.1 6.12 7; do
-	out=$(CTLS_BUILD=$CTLS_TOP/build/lint bash qemu/build-module.sh "$s" C=2 2>&1)
+	out=$(CTLS_BUILD=$CTLS_TOP/build/lint bash qemu/build-module.sh "$s" C=2 CTLS_EXPORTS=y 2>&1)
 	rc=$?
 	warn=$(echo "$out" | grep -E 'warning|error' | grep -v 'Skipping BTF')
 	[ -n "$warn" ] && { echo "$warn" | sed 's/^/# /'; rc=1; }
