@@ -47,7 +47,14 @@ static int __init ctls_init(void)
 	if (err)
 		return err;
 
+	/*
+	 * The name taken (the stock module is loaded): EBUSY, not the EEXIST
+	 * of tcp_register_ulp(), which modprobe would take for "ctls is
+	 * already loaded" and report as success, with nothing loaded.
+	 */
 	err = ctls_ulp_register(ulp_name);
+	if (err == -EEXIST)
+		err = -EBUSY;
 	if (err)
 		goto err_stats;
 
