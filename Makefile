@@ -19,6 +19,15 @@
 #   make bench    ctls against stock tls.ko, TCP and OpenSSL on 6.12, in QEMU
 #                 (about 20 min; CTLS_BENCH_QUICK=1 for a 1-minute smoke run)
 #   make clean
+#
+# On your own machine (README, "Install on your machine"):
+#   make KDIR=/lib/modules/<release>/build   ctls.ko for that kernel, from its
+#                 headers, in build/install/<release>/ (with the stock
+#                 module's exports: packaging/kbuild.sh)
+#   make install  that (KDIR default: the running kernel's) into
+#                 /lib/modules/<release>/updates/, depmod, and the modprobe
+#                 configuration that makes "tls" ctls; make uninstall undoes it
+#   make deb      build/ctls-dkms_<version>_all.deb (DKMS; dpkg-deb only)
 
 # The target kernels. A third, Debian's newest 7.x (trixie-backports; built
 # in the Debian 13 root of qemu/debian-root.sh with its gcc-14), is not in
@@ -35,8 +44,37 @@ STRESS_KERNEL ?= $(SERIES)
 TESTS := $(patsubst userspace-tests/%.c,build/tests/%,$(wildcard userspace-tests/*.c))
 
 .PHONY: all modules tests demo check stacks lint kunit fuzz baseline selftest7 stress bench clean host-tools
+.PHONY: kdir-module install uninstall deb
 
+# With KDIR, make builds for that kernel's headers only (nothing is
+# downloaded); without, for the cached target kernels.
+ifdef KDIR
+all: kdir-module
+else
 all: modules
+endif
+
+INSTALL_KDIR = $(or $(KDIR),/lib/modules/$(shell uname -r)/build)
+INSTALL_REL = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
+	$(INSTALL_KDIR)/include/generated/utsrelease.h 2>/dev/null)
+MODPROBE_CONF ?= /usr/lib/modprobe.d/ctls.conf
+
+kdir-module:
+	@sh packaging/kbuild.sh "$(KDIR)" >/dev/null
+
+install:
+	@sh packaging/kbuild.sh "$(INSTALL_KDIR)" >/dev/null
+	install -D -m 0644 build/install/$(INSTALL_REL)/ctls.ko \
+		$(DESTDIR)/lib/modules/$(INSTALL_REL)/updates/ctls.ko
+	install -D -m 0644 packaging/modprobe.conf $(DESTDIR)$(MODPROBE_CONF)
+	depmod $(if $(DESTDIR),-b $(DESTDIR)) $(INSTALL_REL)
+
+uninstall:
+	rm -f $(DESTDIR)/lib/modules/$(INSTALL_REL)/updates/ctls.ko $(DESTDIR)$(MODPROBE_CONF)
+	depmod $(if $(DESTDIR),-b $(DESTDIR)) $(INSTALL_REL)
+
+deb:
+	@bash packaging/build-deb.sh
 
 host-tools:
 	@bash -c '. qemu/common.sh && host_tools'
