@@ -3,22 +3,17 @@
 """Upstream's newest TLS selftest (fetch7.sh) on ctls: which cases, and what
 their results say.
 
-  selftest7.py select LIST7 OWNLIST new|all [SERIES GAPS]
-      The cases of the 7.x file (LIST7, its binary's "-l" listing) to run:
-      "new": those the kernel's own tls.c (OWNLIST) does not have, over every
-      variant but SM4 and ARIA (no Debian kernel has that crypto), less the
-      "norun" gaps of SERIES; "all": every case. One
-      "fixture[.variant].test" a line.
-  selftest7.py shards N
-      The cases on stdin dealt round-robin into N lines of "-r CASE ..."
-      (harness arguments, one guest each).
-  selftest7.py verdict SERIES LIST7 OWNLIST RESULTS GAPS TABLE
-      Every "new" case (see select, "norun" gaps included) must PASS in
-      RESULTS (run.sh's output) unless a line of GAPS names it. TAP for the rest, a summary, the per-case
-      table in TABLE and "passed failed skipped" in TABLE.counts. Exit
-      status 1 on a failure.
-  selftest7.py failed SERIES CASES RESULTS GAPS
-      The cases of CASES that did not pass, outside GAPS (to run again).
+  selftest7.py variants SERIES LIST7 GAPS
+      check's shards of the whole file: "-f global -f tls_basic", then one
+      "-v VARIANT" line per variant but SM4 and ARIA; each line starts with
+      a "-T" for every "norun" gap of SERIES (one guest a line).
+  selftest7.py against SERIES LIST7 RESULTS BASELINE GAPS TABLE
+      check's verdict on the whole file: every case but SM4/ARIA that stock
+      tls.ko passes on 7.x (BASELINE) must PASS in RESULTS unless a line of
+      GAPS names it; a case stock 7.x fails too is skipped. TAP for the
+      rest, a summary row (kernel, cases, stock 7.x pass, ctls pass, ctls
+      fails where stock 7.x passes), the per-case table in TABLE and
+      "passed failed skipped" in TABLE.counts. Exit status 1 on a failure.
   selftest7.py merge RESULTS AGAIN
       RESULTS with the results of AGAIN in their place.
   selftest7.py kinds SERIES LIST7 OWNLIST RESULTS GAPS [CONSOLE...]
@@ -26,7 +21,8 @@ their results say.
       many failures were the harness's timeout, from the guest consoles),
       then the failing cases with the known gap that explains them, if any.
 
-GAPS: one fnmatch pattern over the case name a line, optionally prefixed
+GAPS (userspace-tests/selftest/known-gaps-7): one fnmatch pattern over
+the case name a line, optionally prefixed
 with "SERIES:" (one kernel only) and followed by "norun" (check leaves the
 case out: it can only fail, and slowly), then a "#" comment saying why and
 which issue fixes it; a line without that comment is an error.
@@ -107,35 +103,51 @@ def gap_of(case, gaps):
     return None, False
 
 
-def select(list7, own, mode, series=None, gaps_p=None):
-    cases = listing(list7)
-    if mode == "all":
-        return cases
-    have = set(listing(own))
-    gaps = load_gaps(gaps_p, series) if gaps_p else []
-    return [c for c in cases if c not in have and not SM4_ARIA.search(variant(c))
-            and not gap_of(c, gaps)[1]]
-
-
-def new_cases(list7, own):
-    have = set(listing(own))
-    return [c for c in listing(list7)
-            if c not in have and not SM4_ARIA.search(variant(c))]
-
-
-def cmd_shards(n):
-    cases = sys.stdin.read().split()
-    n = max(1, min(n, len(cases)))
-    for i in range(n):
-        print(" ".join(f"-r {c}" for c in cases[i::n]))
-
-
-def cmd_failed(series, cases_p, res_p, gaps_p):
-    res = load_results(res_p)
+def cmd_variants(series, list7, gaps_p):
     gaps = load_gaps(gaps_p, series)
-    for case in open(cases_p).read().split():
-        if res.get(case) != "PASS" and not gap_of(case, gaps)[0]:
-            print(case)
+    # The harness takes the first filter that matches: exclusions first.
+    skip = "".join(f"-T {pat.rsplit('.', 1)[-1]} " for pat, _, norun in gaps
+                   if norun)
+    variants = sorted({variant(c) for c in listing(list7)} - {""})
+    print(f"{skip}-f global -f tls_basic")
+    for v in variants:
+        if not SM4_ARIA.search(v):
+            print(f"{skip}-v {v}")
+
+
+def cmd_against(series, list7, res_p, base_p, gaps_p, table_p):
+    cases = [c for c in listing(list7) if not SM4_ARIA.search(variant(c))]
+    res, base = load_results(res_p), load_results(base_p)
+    gaps = load_gaps(gaps_p, series)
+    counts = {"passed": 0, "failed": 0, "skipped": 0}
+    stock_pass = ctls_pass = n = 0
+    with open(table_p, "w") as table:
+        table.write("# case stock-7.x ctls verdict\n")
+        for case in cases:
+            why, norun = gap_of(case, gaps)
+            b = base.get(case, "MISSING")
+            r = res.get(case, "NOTRUN" if norun else "MISSING")
+            stock_pass += b == "PASS"
+            ctls_pass += r == "PASS"
+            if r == "PASS":
+                verdict = "passed"
+            elif b != "PASS":
+                verdict = "skipped"
+            elif why:
+                verdict = "skipped"
+                print(f"# selftest7 {series} {case}: {r}, known gap ({why})")
+            else:
+                verdict = "failed"
+                n += 1
+                print(f"not ok {n} - selftest7 {series} {case}: {r} (stock 7.x passes it)")
+            counts[verdict] += 1
+            table.write(f"{case} {b} {r} {verdict}\n")
+    print(f"# selftest7 {series}: | {series} | {len(cases)} | {stock_pass} | "
+          f"{ctls_pass} | {counts['failed']} | (kernel, cases of the 7.x file but "
+          f"SM4/ARIA, stock 7.x pass, ctls pass, ctls fails where stock 7.x passes)")
+    with open(table_p + ".counts", "w") as f:
+        f.write(f"{counts['passed']} {counts['failed']} {counts['skipped']}\n")
+    return 1 if counts["failed"] else 0
 
 
 def cmd_merge(res_p, again_p):
@@ -143,42 +155,6 @@ def cmd_merge(res_p, again_p):
     res.update(load_results(again_p))
     with open(res_p, "w") as f:
         f.writelines(f"{k} {v}\n" for k, v in sorted(res.items()))
-
-
-def cmd_verdict(series, list7, own, res_p, gaps_p, table_p):
-    cases = new_cases(list7, own)
-    res = load_results(res_p)
-    gaps = load_gaps(gaps_p, series)
-    counts = {"passed": 0, "failed": 0, "skipped": 0}
-    n = 0
-    hits = {}
-    with open(table_p, "w") as table:
-        table.write("# case result verdict\n")
-        for case in cases:
-            why, norun = gap_of(case, gaps)
-            r = res.get(case, "NOTRUN" if norun else "MISSING")
-            if r == "PASS":
-                verdict = "passed"
-                if why:
-                    print(f"# selftest7 {series} {case} passes: its known gap ({why}) can go")
-            elif why:
-                verdict = "skipped"
-                hits.setdefault(why, []).append(r)
-            else:
-                verdict = "failed"
-                n += 1
-                print(f"not ok {n} - selftest7 {series} {case}: {r}")
-            counts[verdict] += 1
-            table.write(f"{case} {r} {verdict}\n")
-    for why, rs in hits.items():
-        got = ", ".join(f"{rs.count(r)} {r}" for r in sorted(set(rs)))
-        print(f"# selftest7 {series}: known gap, {len(rs)} cases ({got}): {why}")
-    print(f"# selftest7 {series}: {len(cases)} cases of the 7.x file that this "
-          f"kernel's own does not have: {counts['passed']} passed, "
-          f"{counts['failed']} failed, {counts['skipped']} known gaps")
-    with open(table_p + ".counts", "w") as f:
-        f.write(f"{counts['passed']} {counts['failed']} {counts['skipped']}\n")
-    return 1 if counts["failed"] else 0
 
 
 def timeouts(consoles):
@@ -237,20 +213,14 @@ def cmd_kinds(series, list7, own, res_p, gaps_p, *consoles):
 
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
-    if cmd == "select":
-        print("\n".join(select(*args)))
-        return 0
-    if cmd == "shards":
-        cmd_shards(int(args[0]))
-        return 0
-    if cmd == "failed":
-        cmd_failed(*args)
-        return 0
     if cmd == "merge":
         cmd_merge(*args)
         return 0
-    if cmd == "verdict":
-        return cmd_verdict(*args)
+    if cmd == "variants":
+        cmd_variants(*args)
+        return 0
+    if cmd == "against":
+        return cmd_against(*args)
     if cmd == "kinds":
         return cmd_kinds(*args)
     sys.exit(__doc__)
