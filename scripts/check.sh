@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # check.sh: every test layer on every target kernel (SERIES, default
-# "6.1 6.12"). Each suite prints TAP; the last line sums them all:
+# "6.1 6.12 7"). Each suite prints TAP; the last line sums them all:
 # "N passed, N failed, N skipped". Exit status 1 on any failure.
 #
 #   CTLS_SUITES="lint foundation selftest"  run only these suites
@@ -10,7 +10,7 @@ set -uo pipefail
 . "$(dirname "$0")/../qemu/common.sh"
 cd "$CTLS_TOP" || exit 1
 
-series=${SERIES:-6.1 6.12}
+series=${SERIES:-6.1 6.12 7}
 suites=${CTLS_SUITES:-lint fuzz foundation uapi xtls ossl badrec rxedge txedge rekey inkernel stress stacks consumers selftest selftest7 bench debug}
 logs=${CTLS_CHECK_LOGS:-$CTLS_TOP/build/check}
 rm -rf "$logs"
@@ -68,6 +68,22 @@ suite_foundation() {
 	count_tap "$name $s" "$logs/$name-$s.log" $rc
 }
 
+# The kernel's own selftest cases left after the 7.x file's run: OUT.cases,
+# and OUT.shards (one guest per variant).
+selftest_overlap() {
+	local s=$1 out=$2 bin bin7 kver ver7
+	bin=$(bash userspace-tests/selftest/build.sh "$s")
+	kver=$(bash qemu/fetch-kernel.sh "$s")
+	bin7=$(bash userspace-tests/selftest/fetch7.sh)
+	ver7=$(bash userspace-tests/selftest/fetch7.sh --version)
+	"$bin" -l 2>"$out.listown" >/dev/null
+	"$bin7" -l 2>"$out.list7" >/dev/null
+	python3 userspace-tests/selftest/overlap.py \
+		"$(kdir_of "$kver")/src/tools/testing/selftests/net/tls.c" \
+		"$CTLS_CACHE/selftest7/$ver7/tools/testing/selftests/net/tls.c" \
+		"$out.listown" "$out.list7" "$out.cases" >"$out.shards"
+}
+
 # Under TCG a loaded machine can push a test past the harness's 30 s
 # timeout (stock's own baseline shows a few such cases). Cases that stock
 # passes and ctls failed, outside the known gaps, run once more, alone, and
@@ -75,7 +91,8 @@ suite_foundation() {
 retry_selftest() {
 	local s=$1 base=$2 out=$3 again
 	again=$(python3 userspace-tests/selftest/compare.py --regressions "$s" \
-		"$base" "$out.results" userspace-tests/selftest/known-gaps |
+		"$base" "$out.results" userspace-tests/selftest/known-gaps \
+		"$out.cases" |
 		head -n 20 | tr '\n' ' ')
 	[ -n "$again" ] || return 0
 	echo "# selftest $s: running again, alone: $again"
@@ -275,11 +292,16 @@ suite_selftest() {
 		bash userspace-tests/selftest/baseline.sh "$s"
 		base=$(bash userspace-tests/selftest/baseline.sh "$s" --print-path)
 	fi
-	bash userspace-tests/selftest/run.sh "$s" ctls "$out.results" >"$out.log" 2>&1
+	# Only the tests not written the same in the 7.x file (overlap.py):
+	# selftest7 runs those on this kernel, against stock 7.x's results.
+	selftest_overlap "$s" "$out"
+	CTLS_SELFTEST_SHARDS=$out.shards bash userspace-tests/selftest/run.sh \
+		"$s" ctls "$out.results" >"$out.log" 2>&1
 	rc=$?
 	retry_selftest "$s" "$base" "$out"
 	python3 userspace-tests/selftest/compare.py "$s" "$base" "$out.results" \
-		userspace-tests/selftest/known-gaps "$out.table" | tee "$out.tap"
+		userspace-tests/selftest/known-gaps "$out.table" "$out.cases" |
+		tee "$out.tap"
 	read -r p f k <"$out.table.counts"
 	if [ $rc != 0 ]; then
 		echo "not ok - selftest $s: a guest failed (splat or timeout, see $out.log)"

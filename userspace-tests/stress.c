@@ -303,7 +303,8 @@ enum op {
 	OP_NONBLOCK, OP_CORK, OP_GETSOCKOPT, OP_IOCTL, OP_SEND, OP_SENDMSG, OP_MORE,
 	OP_SEND_DONTWAIT, OP_SENDFILE, OP_SPLICE_IN, OP_ZERO_SEND, OP_KU_TX, OP_KU_RX,
 	OP_GAP, OP_GAP_BLOCKED, OP_EINTR, OP_EAGAIN, OP_EKEYEXPIRED, OP_EIO, OP_SHORT,
-	OP_OOB_SENT, OP_OOB_RECV, OP_FORK, OP_SIGNAL, OP_SPLICE_ZERO, NOPS
+	OP_OOB_SENT, OP_OOB_RECV, OP_FORK, OP_SIGNAL, OP_SPLICE_ZERO,
+	OP_LOWAT_HELD, NOPS
 };
 static const char *const op_name[] = {
 	"recv", "read", "recvmsg", "recvmsg+cmsg", "peek", "waitall", "dontwait",
@@ -312,7 +313,7 @@ static const char *const op_name[] = {
 	"send-dontwait", "sendfile", "splice-in", "zero-send", "keyupdate-tx",
 	"keyupdate-rx", "gap", "gap-blocked", "EINTR", "EAGAIN", "EKEYEXPIRED",
 	"EIO", "short", "oob-sent", "oob-recv", "fork", "SIGALRM",
-	"splice-zero-tolerated"
+	"splice-zero-tolerated", "lowat-held"
 };
 
 /* One worker (a thread or a forked child), as the watchdog sees it. */
@@ -1660,16 +1661,26 @@ static enum rx_status rx_drain(struct worker *w)
 /*
  * poll or epoll_wait slept WAKE_MS. If nobody read anything meanwhile
  * although bytes sent before it began were unread, and they are readable
- * now, the wakeup was lost.
+ * now, the wakeup was lost. Unless fewer than SO_RCVLOWAT bytes were
+ * unread: TCP then holds back data_ready (tcp_data_ready()) and poll's
+ * readiness until more come, for stock tls.ko and ctls alike, as for a
+ * plain TCP socket (an observer sets SO_RCVLOWAT up to 70002).
  */
 static enum rx_status rx_woke_late(struct worker *w, const char *how,
 				   uint64_t rcv0, uint64_t sent0)
 {
 	struct flow *f = w->f;
+	socklen_t len = sizeof(int);
 	enum rx_status st;
+	int lowat = 1;
 
 	if (atomic_load(&f->received) != rcv0 || sent0 <= rcv0)
 		return RX_AGAIN;
+	getsockopt(fd_of(w, f->rx), SOL_SOCKET, SO_RCVLOWAT, &lowat, &len);
+	if (sent0 - rcv0 < (uint64_t)lowat) {
+		count(OP_LOWAT_HELD);
+		return RX_AGAIN;
+	}
 	st = rx_drain(w);
 	if (atomic_load(&f->received) != rcv0)
 		flow_fail(w, "%s slept %d s while bytes sent before it were "

@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""compare.py SERIES BASELINE CTLS_RESULTS KNOWN_GAPS TABLE_OUT
-   compare.py --regressions SERIES BASELINE CTLS_RESULTS KNOWN_GAPS
+"""compare.py SERIES BASELINE CTLS_RESULTS KNOWN_GAPS TABLE_OUT [CASES]
+   compare.py --regressions SERIES BASELINE CTLS_RESULTS KNOWN_GAPS [CASES]
 
 Compare upstream's selftest run on ctls against stock tls.ko's results on the
 same kernel. A test that stock passes must pass on ctls, unless a line of
 KNOWN_GAPS (fnmatch pattern, optionally prefixed by "SERIES:") names it.
 Prints TAP for the regressions and a summary; writes the full per-test table
 to TABLE_OUT. Exit status 1 when ctls fails a test that stock passes outside
-the known gaps.
+the known gaps. With CASES (overlap.py's list), only those cases count: the
+others are written the same in the 7.x file, whose run (suite selftest7)
+stands for them.
 """
 import fnmatch
 import sys
@@ -38,11 +40,20 @@ def load_gaps(path, series):
     return pats
 
 
+def only(stock, cases_p):
+    """stock's results of the cases listed in cases_p (all without it)."""
+    if not cases_p:
+        return stock
+    want = set(open(cases_p).read().split())
+    return {k: v for k, v in stock.items() if k in want}
+
+
 def main():
     if sys.argv[1] == "--regressions":
         # The cases stock passes and ctls does not, outside the known gaps.
         series, base_p, ctls_p, gaps_p = sys.argv[2:6]
-        stock, ctls = load(base_p), load(ctls_p)
+        stock = only(load(base_p), sys.argv[6] if len(sys.argv) > 6 else None)
+        ctls = load(ctls_p)
         gaps = load_gaps(gaps_p, series)
         for name in sorted(stock):
             if (stock[name] == "PASS" and ctls.get(name) != "PASS" and
@@ -50,7 +61,9 @@ def main():
                 print(name)
         return 0
     series, base_p, ctls_p, gaps_p, table_p = sys.argv[1:6]
-    stock, ctls = load(base_p), load(ctls_p)
+    all_stock = load(base_p)
+    stock = only(all_stock, sys.argv[6] if len(sys.argv) > 6 else None)
+    ctls = load(ctls_p)
     gaps = load_gaps(gaps_p, series)
     counts = {"passed": 0, "failed": 0, "skipped": 0}
     n = 0
@@ -76,6 +89,9 @@ def main():
     cp = sum(v == "PASS" for v in ctls.values())
     print(f"# selftest {series}: {len(stock)} cases; stock passes {sp}, "
           f"ctls passes {cp}; {gap_hits} stock-passing cases are known gaps")
+    if len(stock) < len(all_stock):
+        print(f"# selftest {series}: {len(all_stock) - len(stock)} more cases are "
+              f"written the same in the 7.x file: suite selftest7 runs them")
     print(f"# selftest {series}: {counts['passed']} passed, "
           f"{counts['failed']} failed, {counts['skipped']} skipped")
     with open(table_p + ".counts", "w") as f:
