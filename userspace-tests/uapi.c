@@ -1167,35 +1167,37 @@ static void test_max_busy(void)
 	conn_close(&p);
 }
 
-/* The attribute of INET_DIAG_ULP_INFO's TLS nest, from a sock_diag dump. */
-static int diag_tls_attr(const struct nlattr *tls, int len, int type)
+/* The attribute of type @type among the @len bytes at @a, or NULL. */
+static const struct nlattr *nla_find(const void *a, int len, int type)
 {
-	const struct nlattr *a;
+	const struct nlattr *n = a;
 
-	for (a = tls; len >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN &&
-	     a->nla_len <= len;
-	     len -= NLA_ALIGN(a->nla_len),
-	     a = (const void *)((const char *)a + NLA_ALIGN(a->nla_len))) {
-		if ((a->nla_type & NLA_TYPE_MASK) == type &&
-		    a->nla_len >= NLA_HDRLEN + 2)
-			return *(const unsigned short *)((const char *)a + NLA_HDRLEN);
+	while (len >= NLA_HDRLEN && n->nla_len >= NLA_HDRLEN && n->nla_len <= len) {
+		if ((n->nla_type & NLA_TYPE_MASK) == type)
+			return n;
+		len -= NLA_ALIGN(n->nla_len);
+		n = (const void *)((const char *)n + NLA_ALIGN(n->nla_len));
 	}
-	return -1;
+	return NULL;
 }
 
-static int diag_ulp(const struct nlattr *ulp, int len, int type)
+static const void *nla_body(const struct nlattr *a)
 {
-	const struct nlattr *a;
+	return (const char *)a + NLA_HDRLEN;
+}
 
-	for (a = ulp; len >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN &&
-	     a->nla_len <= len;
-	     len -= NLA_ALIGN(a->nla_len),
-	     a = (const void *)((const char *)a + NLA_ALIGN(a->nla_len))) {
-		if ((a->nla_type & NLA_TYPE_MASK) == INET_ULP_INFO_TLS)
-			return diag_tls_attr((const void *)((const char *)a + NLA_HDRLEN),
-					     a->nla_len - NLA_HDRLEN, type);
-	}
-	return -1;
+/* INET_DIAG_ULP_INFO's TLS nest's u16 attribute @type, or -1. */
+static int diag_ulp_u16(const struct nlattr *ulp, int type)
+{
+	const struct nlattr *tls, *a;
+
+	tls = nla_find(nla_body(ulp), ulp->nla_len - NLA_HDRLEN, INET_ULP_INFO_TLS);
+	if (!tls)
+		return -1;
+	a = nla_find(nla_body(tls), tls->nla_len - NLA_HDRLEN, type);
+	if (!a || a->nla_len < NLA_HDRLEN + 2)
+		return -1;
+	return *(const unsigned short *)nla_body(a);
 }
 
 /* TLS_INFO_@type of the IPv4 TCP socket bound to local port @port, or -1. */
@@ -1223,21 +1225,16 @@ static int diag_tls_info(unsigned short port, int type)
 
 		for (; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
 			struct inet_diag_msg *m = NLMSG_DATA(h);
-			struct nlattr *a;
-			int len;
+			const struct nlattr *ulp;
 
 			if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR)
 				goto out;
 			if (m->id.idiag_sport != htons(port))
 				continue;
-			len = h->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
-			for (a = (void *)(m + 1); len >= NLA_HDRLEN &&
-			     a->nla_len >= NLA_HDRLEN && a->nla_len <= len;
-			     len -= NLA_ALIGN(a->nla_len),
-			     a = (void *)((char *)a + NLA_ALIGN(a->nla_len)))
-				if (a->nla_type == INET_DIAG_ULP_INFO)
-					got = diag_ulp((void *)((char *)a + NLA_HDRLEN),
-						       a->nla_len - NLA_HDRLEN, type);
+			ulp = nla_find(m + 1, h->nlmsg_len - NLMSG_LENGTH(sizeof(*m)),
+				       INET_DIAG_ULP_INFO);
+			if (ulp)
+				got = diag_ulp_u16(ulp, type);
 		}
 	}
 out:
