@@ -2,26 +2,49 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Guest side of qemu/stacks.sh: real TLS stacks, unmodified, on ctls. Runs
-# in the chroot that qemu/run.sh -r sets up (the host's userspace, this
-# guest's kernel, ctls loaded as "tls", the stock tls.ko taken out) and
-# prints TAP.
+# in the chroot that qemu/run.sh -r or -R sets up (the host's bookworm
+# userspace, or the Debian 13 root of qemu/debian-root.sh; this guest's
+# kernel, ctls loaded as "tls", the stock tls.ko taken out) and prints TAP.
 #
-#   OpenSSL 3.0   kTLS switched on by configuration (Options = KTLS):
+#   OpenSSL       kTLS switched on by configuration (Options = KTLS):
 #                 s_server -WWW -sendfile to s_client and to curl
-#   GnuTLS 3.7    built without kTLS: an independent userspace peer of
-#                 OpenSSL on ctls, in both directions
-#   nginx 1.22    sendfile on, ssl_conf_command Options KTLS, to curl
+#   GnuTLS        an independent userspace peer of OpenSSL on ctls, in both
+#                 directions, and its own kTLS switch (ktls = true)
+#   nginx         sendfile on, ssl_conf_command Options KTLS, to curl
 #   ss            the ULP info of open kTLS connections (sock_diag)
+#   keyupdate     TLS 1.3 KeyUpdate on connections with kTLS at both ends
+#                 (s_client and s_server 'K' and 'k'), data checked both
+#                 ways between them (run by default where OpenSSL puts TLS
+#                 1.3 RX in the kernel)
 #
 # Every group reads /proc/net/tls_stat before and after: TlsTxSw and TlsRxSw
-# must grow by the number of sockets the stacks switch to kTLS (which
-# OpenSSL 3.0 does for TX on TLS 1.2 and 1.3 and for RX on TLS 1.2 only),
-# TlsDecryptError must not grow, and TlsCurrTxSw/TlsCurrRxSw must be back
-# where they were once the connections are closed. curl (7.88) reads
-# through its own BIO, so it never uses kTLS: it is a userspace peer.
+# must grow by the number of sockets the stacks switch to kTLS, TlsDecryptError
+# must not grow, and TlsCurrTxSw/TlsCurrRxSw must be back where they were
+# once the connections are closed. The expectations follow the versions
+# found: OpenSSL 3.0 (bookworm) puts TX into the kernel on TLS 1.2 and 1.3
+# and RX on TLS 1.2 only; OpenSSL 3.5 (trixie) puts RX there on TLS 1.3
+# too. GnuTLS 3.7 (bookworm) and 3.8 (trixie) are built without kTLS:
+# "ktls = true" changes nothing. curl (7.88, 8.14) reads through its own
+# BIO, so it never uses kTLS: it is a userspace peer.
+#
+# STACKS_QUICK=1 (stacks13) leaves out what the bookworm run already
+# covers with the same kernel code: the 16 MiB s_client download but for
+# TLS 1.2 and 1.3 AES-128-GCM, the GnuTLS cells but for one cipher per
+# version, and nginx's 64 MiB file but on TLS 1.3.
 W=/tmp/stacks
-# Groups to run (arguments; default all): openssl gnutls nginx ss.
-groups=${*:-openssl gnutls nginx ss}
+quick=${STACKS_QUICK:-0}
+# Whether this OpenSSL puts TLS 1.3 RX in the kernel: 3.0 does not (its
+# tls13_change_cipher_state() sets up kTLS for writing only); 3.5's record
+# layer (ssl/record/methods/ktls_meth.c) does. Only 3.0 and 3.5 are tested.
+case $(openssl version) in
+"OpenSSL 3.0."*) ossl_rx13=0 ;;
+*) ossl_rx13=1 ;;
+esac
+# Groups to run (arguments; default all): openssl gnutls nginx ss keyupdate
+# (keyupdate by default only where OpenSSL has TLS 1.3 kTLS RX).
+ku=
+[ "$ossl_rx13" = 1 ] && ku=keyupdate
+groups=${*:-openssl gnutls nginx ss $ku}
 www=$W/www
 fifo=$W/fifo
 port=4400
@@ -212,8 +235,11 @@ curl_opts() {
 	fi
 }
 
-# kTLS sockets per OpenSSL endpoint: TX always, RX on TLS 1.2 only.
-ossl_rx() { [ "$1" = 12 ] && echo 1 || echo 0; }
+# kTLS RX sockets per OpenSSL endpoint (TX: always one): on TLS 1.2
+# always, on 1.3 where this OpenSSL does it.
+ossl_rx() { [ "$1" = 12 ] && echo 1 || echo "$ossl_rx13"; }
+# yes or no for ossl_rx.
+ossl_rx_yn() { [ "$(ossl_rx "$1")" = 1 ] && echo yes || echo no; }
 
 # OpenSSL s_server -WWW -sendfile, kTLS on, serving $www on $port.
 ossl_www() {
@@ -234,6 +260,21 @@ ossl_get() {
 	end_held
 }
 
+# ktls_said VERSION LOG...: each log has "Using Kernel TLS for sending",
+# and "... for receiving" where ossl_rx says.
+ktls_said() {
+	v=$1
+	shift
+	for l in "$@"; do
+		grep -q 'Using Kernel TLS for sending' "$l" || return 1
+		if [ "$(ossl_rx "$v")" = 1 ]; then
+			grep -q 'Using Kernel TLS for receiving' "$l" || return 1
+		else
+			! grep -q 'Using Kernel TLS for receiving' "$l" || return 1
+		fi
+	done
+}
+
 # --- OpenSSL to OpenSSL ---------------------------------------------------
 
 group_openssl() {
@@ -244,7 +285,9 @@ group_openssl() {
 		begin
 		logs="$W/c.err $W/srv.log"
 		ossl_www "$v" "$oc"
-		for f in f1 f16385 f1000003 f16m; do
+		files="f1 f16385 f1000003 f16m"
+		[ "$quick" = 1 ] && [ "$name" != aes-128-gcm ] && files="f1 f16385 f1000003"
+		for f in $files; do
 			ossl_get "$f" "$v" "$oc"
 			check "$t: s_client gets $f ($(size "$www/$f") B), sha256 matches" \
 				body_ok "$W/c.out" "$www/$f"
@@ -256,8 +299,7 @@ group_openssl() {
 		rcv=no
 		grep -q 'Using Kernel TLS for sending' "$W/c.err" && snd=yes
 		grep -q 'Using Kernel TLS for receiving' "$W/c.err" && rcv=yes
-		want=yes
-		[ "$v" = 13 ] && want=no
+		want=$(ossl_rx_yn "$v")
 		echo "# $t: s_client says: kTLS for sending $snd, for receiving $rcv"
 		check "$t: s_client reports kTLS send yes, receive $want" \
 			test "$snd" = yes -a "$rcv" = "$want"
@@ -269,10 +311,13 @@ group_openssl() {
 			same "$W/curl.out" "$www/f1000003"
 		stop "$spid"
 		k=$(grep -c "KTLS SENDFILE '.*' OK" "$W/srv.log")
-		check "$t: s_server sent all 5 files with kTLS sendfile ($k)" \
-			sh -c "[ $k = 5 ] && ! grep -q 'KTLS is not available' '$W/srv.log'"
+		nf=$(($(echo "$files" | wc -w) + 1))
+		check "$t: s_server sent all $nf files with kTLS sendfile ($k)" \
+			sh -c "[ $k = $nf ] && ! grep -q 'KTLS is not available' '$W/srv.log'"
+		# One socket per s_client and curl connection on the server, one
+		# per s_client.
 		rx=$(ossl_rx "$v")
-		finish "$t" 9 $((9 * rx))
+		finish "$t" $((2 * nf - 1)) $(((2 * nf - 1) * rx))
 		rm -f "$W/c.out" "$W/curl.out"
 	done 6<<-EOF
 	$suites
@@ -285,6 +330,8 @@ gprio() { echo "NORMAL:-VERS-ALL:+VERS-TLS1.${1#1}:-CIPHER-ALL:+$2"; }
 
 group_gnutls() {
 	echo "# GnuTLS (no kTLS) against OpenSSL with kTLS, both directions ($(elapsed))"
+	cells=$suites
+	[ "$quick" = 1 ] && cells=$(echo "$suites" | sed -n '1p;$p')
 	while read -r v name oc gc <&6; do
 		t="gnutls-cli <- openssl s_server $v $name"
 		next_port
@@ -326,14 +373,12 @@ group_gnutls() {
 		end_held_eof
 		check "$t: $(size "$www/echo") B echoed back, sha256 matches" \
 			same "$W/e.out" "$www/echo"
-		check "$t: s_client used kTLS (send always, receive on 1.2)" sh -c "
-			grep -q 'Using Kernel TLS for sending' '$W/e.err' &&
-			if [ $v = 12 ]; then grep -q 'for receiving' '$W/e.err';
-			else ! grep -q 'for receiving' '$W/e.err'; fi"
+		check "$t: s_client used kTLS (send yes, receive $(ossl_rx_yn "$v"))" \
+			ktls_said "$v" "$W/e.err"
 		stop "$spid"
 		finish "$t" 1 "$(ossl_rx "$v")"
 	done 6<<-EOF
-	$suites
+	$cells
 	EOF
 
 	echo "# GnuTLS's own server and client, kTLS asked for in its config ($(elapsed))"
@@ -422,7 +467,9 @@ group_nginx() {
 		logs="$W/n.err $W/ng/start.err $W/ng/error.log"
 		nginx -c "$W/ng/nginx.conf" 2>"$W/ng/start.err"
 		check "$t: nginx starts" wait_listen "$port"
-		for f in f0 f1 f16385 f64m; do
+		files="f0 f1 f16385 f64m"
+		[ "$quick" = 1 ] && [ "$v" = 12 ] && files="f0 f1 f16385"
+		for f in $files; do
 			code=$(curl -sS -k -v --max-time 300 -o "$W/n.out" -w '%{http_code}' \
 				"https://127.0.0.1:$port/$f" 2>"$W/n.err")
 			check "$t: curl gets $f ($(size "$www/$f") B), HTTP $code, sha256 matches" \
@@ -437,7 +484,8 @@ group_nginx() {
 		done
 		check "$t: nginx stopped, no error in its log" \
 			sh -c "[ ! -e '$W/ng/nginx.pid' ] && ! grep -E '\[(emerg|alert|crit|error)\]' '$W/ng/error.log'"
-		finish "$t ($want)" 4 $((4 * $(ossl_rx "$v")))
+		nf=$(echo "$files" | wc -w)
+		finish "$t ($want)" "$nf" $((nf * $(ossl_rx "$v")))
 	done
 }
 
@@ -451,20 +499,6 @@ ss_tls() {
 	[ "$(grep -c . "$W/ss.tls")" = "$1" ] && [ "$(sort -u "$W/ss.tls")" = "$2" ]
 }
 
-# ktls_said VERSION LOG...: each log has "Using Kernel TLS for sending",
-# and "... for receiving" on TLS 1.2 only.
-ktls_said() {
-	v=$1
-	shift
-	for l in "$@"; do
-		grep -q 'Using Kernel TLS for sending' "$l" || return 1
-		if [ "$v" = 12 ]; then
-			grep -q 'Using Kernel TLS for receiving' "$l" || return 1
-		else
-			! grep -q 'Using Kernel TLS for receiving' "$l" || return 1
-		fi
-	done
-}
 
 group_ss() {
 	echo "# ss -tiepn on open kTLS connections (s_server and s_client, kTLS on) ($(elapsed))"
@@ -475,6 +509,7 @@ group_ss() {
 		else
 			oc=TLS_AES_256_GCM_SHA384
 			want="tcp-ulp-tls version: 1.3 cipher: aes-gcm-256 rxconf: none txconf: sw"
+			[ "$ossl_rx13" = 1 ] && want="${want%rxconf*}rxconf: sw txconf: sw"
 		fi
 		next_port
 		begin
@@ -511,6 +546,145 @@ group_ss() {
 		check "ss $v: s_server and s_client report kTLS as ss shows it" \
 			ktls_said "$v" "$W/s.log" "$W/c.log"
 		finish "ss $v" 2 $((2 * $(ossl_rx "$v")))
+	done
+}
+
+# --- TLS 1.3 KeyUpdate with kTLS -------------------------------------------
+
+# ku_data FIRST COUNT: COUNT (a multiple of 8) ten-digit numbers from FIRST,
+# eight to a line. Digits, spaces and newlines only: no chunk that s_client
+# or s_server reads from its stdin can start with one of their command
+# letters.
+ku_data() {
+	seq -f '%010.0f' "$1" $(($1 + $2 - 1)) | paste -d' ' - - - - - - - -
+}
+
+# The data lines in a s_client's or s_server's output.
+ku_lines() { grep -aE '^[0-9]{10}( [0-9]{10}){7}$' "$1"; }
+
+# The tls_stat counter $1 has grown by $2 or more since begin (10 s).
+grown() {
+	i=0
+	while [ $(($(stat_of /proc/net/tls_stat "$1") - $(stat_of "$W/before" "$1"))) -lt "$2" ]; do
+		[ $i -ge 50 ] && return 1
+		sleep 0.2
+		i=$((i + 1))
+	done
+}
+
+# rekeyed TX RX: TlsTxRekeyOk and TlsRxRekeyOk have grown by TX and RX
+# (and rekeyed 0 0 C1 C2 N: counters C1 and C2 by N).
+rekeyed() {
+	if [ $# = 5 ]; then
+		grown "$3" "$5" && grown "$4" "$5"
+	else
+		grown TlsTxRekeyOk "$1" && grown TlsRxRekeyOk "$2"
+	fi
+}
+
+# ku_phase N REKEYS: 32000 numbers each way (352 KB), s_client to s_server
+# and s_server to s_client at once; every line so far arrived, in order,
+# and TX and RX have been rekeyed REKEYS times each.
+ku_phase() {
+	ku_data $(($1 * 1000000)) 32000 >"$W/k.part"
+	cat "$W/k.part" >>"$W/k.want"
+	(cat "$W/k.part" >&5) 2>/dev/null &
+	w1=$!
+	(cat "$W/k.part" >&4) 2>/dev/null &
+	w2=$!
+	want=$(wc -l <"$W/k.want")
+	i=0
+	while [ $i -lt 300 ]; do
+		[ "$(ku_lines "$W/ks.out" | wc -l)" -ge "$want" ] &&
+			[ "$(ku_lines "$W/kc.out" | wc -l)" -ge "$want" ] && break
+		sleep 0.2
+		i=$((i + 1))
+	done
+	kill "$w1" "$w2" 2>/dev/null
+	wait "$w1" "$w2" 2>/dev/null
+	ku_lines "$W/ks.out" >"$W/k.got_s"
+	ku_lines "$W/kc.out" >"$W/k.got_c"
+	same "$W/k.got_s" "$W/k.want" && same "$W/k.got_c" "$W/k.want" &&
+		rekeyed "$2" "$2"
+}
+
+# ku_cmd END LETTER: END's stdin (fd 5 s_client, 4 s_server) gets the
+# command LETTER alone on a line (the next data waits for its effect).
+ku_cmd() { (printf '%s\n' "$2" >&"$1") 2>/dev/null; }
+
+# One connection, kTLS at both ends, TLS 1.3 with cipher suite $1: data both
+# ways, then each end in turn asks for a KeyUpdate with 'K' (the peer
+# updates its own key in answer, on its next write) and sends one with 'k'.
+# Each step is proven by the rekey counters of tls_stat (6.14's, which
+# ctls has on every kernel) and by the data after it.
+ku_conn() {
+	t="keyupdate $1"
+	next_port
+	begin
+	logs="$W/kc.err $W/ks.err"
+	rm -f "$W/sin" "$W/cin" "$W/k.want"
+	mkfifo "$W/sin" "$W/cin"
+	# s_server writes what it reads with write(2) but its own messages
+	# ("SSL_do_handshake -> 1", "Read BLOCK") through stdio: line-buffered,
+	# they land between data lines, not inside one.
+	env OPENSSL_CONF="$W/ktls.cnf" stdbuf -oL openssl s_server -accept "$port" -naccept 1 \
+		-cert "$W/cert.pem" -key "$W/key.pem" -tls1_3 -ciphersuites "$1" \
+		<"$W/sin" >"$W/ks.out" 2>"$W/ks.err" &
+	spid=$!
+	exec 4>"$W/sin"
+	wait_listen "$port"
+	env OPENSSL_CONF="$W/ktls.cnf" openssl s_client -connect "127.0.0.1:$port" \
+		-brief -tls1_3 -ciphersuites "$1" <"$W/cin" >"$W/kc.out" 2>"$W/kc.err" &
+	cpid=$!
+	exec 5>"$W/cin"
+	check "$t: both ends switch TX and RX to kTLS (TlsTxSw +2, TlsRxSw +2)" \
+		rekeyed 0 0 TlsTxSw TlsRxSw 2
+	check "$t: 352 KB each way before any KeyUpdate, sha256 matches" ku_phase 1
+	ku_cmd 5 K
+	check "$t: s_client 'K': its TX and s_server's RX take the new key" rekeyed 1 1
+	check "$t: then 352 KB each way, s_server's answering KeyUpdate first (rekeys +2 +2), sha256 matches" \
+		ku_phase 2 2
+	ku_cmd 4 K
+	check "$t: s_server 'K': its TX and s_client's RX take the new key" rekeyed 3 3
+	check "$t: then 352 KB each way, s_client's answer first (rekeys +4 +4), sha256 matches" \
+		ku_phase 3 4
+	ku_cmd 5 k
+	check "$t: s_client 'k' (no answer asked): rekeys +5 +5" rekeyed 5 5
+	check "$t: then 352 KB each way, sha256 matches" ku_phase 4 5
+	ku_cmd 4 k
+	check "$t: s_server 'k': rekeys +6 +6" rekeyed 6 6
+	check "$t: then 352 KB each way, sha256 matches" ku_phase 5 6
+	exec 5>&-
+	wait "$cpid"
+	crc=$?
+	exec 4>&-
+	i=0
+	while kill -0 "$spid" 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+	stop "$spid"
+	check "$t: s_client ends on EOF with status 0 ($crc), s_server (-naccept 1) after it" \
+		test "$crc" = 0 -a "$i" -lt 50
+	grep -h 'Using Kernel TLS\|KEYUPDATE\|SSL_do_handshake' "$W/ks.out" "$W/ks.err" \
+		"$W/kc.err" | sort | uniq -c |
+		sed "s|^|# $t: |"
+	check "$t: s_client and s_server report kTLS for sending and receiving" \
+		ktls_said 13 "$W/ks.err" "$W/kc.err"
+	cat /proc/net/tls_stat >"$W/after"
+	got="TlsTxRekeyOk +$(delta TlsTxRekeyOk) TlsRxRekeyOk +$(delta TlsRxRekeyOk)"
+	got="$got TlsRxRekeyReceived +$(delta TlsRxRekeyReceived)"
+	got="$got TlsTxRekeyError +$(delta TlsTxRekeyError) TlsRxRekeyError +$(delta TlsRxRekeyError)"
+	check "$t: $got (want 6 6 6 0 0)" test "$(delta TlsTxRekeyOk)" = 6 \
+		-a "$(delta TlsRxRekeyOk)" = 6 -a "$(delta TlsRxRekeyReceived)" = 6 \
+		-a "$(delta TlsTxRekeyError)" = 0 -a "$(delta TlsRxRekeyError)" = 0
+	finish "$t" 2 2
+}
+
+group_keyupdate() {
+	echo "# TLS 1.3 KeyUpdate on kTLS connections: s_client and s_server 'K' and 'k' ($(elapsed))"
+	for c in TLS_AES_128_GCM_SHA256 TLS_CHACHA20_POLY1305_SHA256; do
+		ku_conn "$c"
 	done
 }
 
