@@ -11,7 +11,7 @@ set -uo pipefail
 cd "$CTLS_TOP" || exit 1
 
 series=${SERIES:-6.1 6.12 7}
-suites=${CTLS_SUITES:-lint fuzz foundation uapi xtls ossl badrec rxedge txedge rekey inkernel stress stacks consumers selftest selftest7 bench debug}
+suites=${CTLS_SUITES:-lint fuzz foundation uapi xtls ossl badrec rxedge txedge rekey inkernel stress stacks stacks13 consumers selftest selftest7 bench debug}
 logs=${CTLS_CHECK_LOGS:-$CTLS_TOP/build/check}
 rm -rf "$logs"
 mkdir -p "$logs"
@@ -261,6 +261,23 @@ suite_stacks() {
 	count_tap "stacks $s" "$logs/stacks-$s.tap" $rc
 }
 
+# Debian 13's OpenSSL 3.5, GnuTLS 3.8, nginx 1.26, curl 8 and ss on ctls,
+# in a guest with the Debian 13 root of qemu/debian-root.sh (qemu/stacks.sh
+# -D): TLS 1.3 kTLS RX and KeyUpdate with kTLS at both ends. On the kernels
+# Debian 13 runs, 6.12 and newer; 6.1 has the bookworm stacks suite.
+suite_stacks13() {
+	local s=$1 rc
+	if [ "$s" = 6.1 ]; then
+		echo "ok - stacks13 6.1 # SKIP Debian 13's userspace is run on 6.12 and newer (suite stacks covers 6.1)"
+		skipped=$((skipped + 1))
+		return
+	fi
+	bash qemu/stacks.sh -D -l "$logs/stacks13-$s.log" "$s" >"$logs/stacks13-$s.tap" 2>&1
+	rc=$?
+	grep -aE '^not ok' "$logs/stacks13-$s.tap" | sed "s/^/[$s] /"
+	count_tap "stacks13 $s" "$logs/stacks13-$s.tap" $rc
+}
+
 # make bench's smoke run (tiny transfers, one sample, both ULPs): every
 # mode runs and reports; its figures are not asserted on.
 suite_bench() {
@@ -428,12 +445,13 @@ count_selftest_debug() {
 # in kernel order once both are done. selftest runs three guests of its
 # own, selftest7 two, and bench shares build/bench: those go one kernel
 # after the other.
-side_by_side=" foundation uapi xtls ossl badrec rxedge txedge rekey inkernel stress stacks "
+side_by_side=" foundation uapi xtls ossl badrec rxedge txedge rekey inkernel stress stacks stacks13 "
 
 # run_side_by_side SUITE: the suite on every kernel at once.
 run_side_by_side() {
 	local suite=$1 s p f k pids=()
 	[ "$suite" = stacks ] && bash qemu/stacks.sh -d
+	[ "$suite" = stacks13 ] && bash qemu/stacks.sh -D -d
 	for s in $series; do
 		(
 			passed=0 failed=0 skipped=0
