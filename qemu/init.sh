@@ -49,13 +49,18 @@ hostroot_setup() {
 	mount -t proc proc "$r/proc"
 	mount -t sysfs sys "$r/sys"
 	mount -t devtmpfs dev "$r/dev"
+	# As udev makes them (bash's process substitution, dkms, uses /dev/fd).
+	[ -e "$r/dev/fd" ] || ln -s /proc/self/fd "$r/dev/fd"
 	mkdir -p "$r/dev/pts" "$r/dev/shm" "$r/payload" "$r$mods"
 	mount -t devpts devpts "$r/dev/pts"
 	mount -t tmpfs shm "$r/dev/shm"
 	mount -t tmpfs tmp "$r/tmp"
 	mount -t tmpfs run "$r/run"
 	mount -o bind /payload "$r/payload"
-	if [ -n "${CTLS_KMODS:-}" ]; then
+	if [ -n "${CTLS_KMODS_RW:-}" ]; then
+		kmods_setup && mount -o bind /kmods-rw "$r$mods" && kmods_modprobe ||
+			return 1
+	elif [ -n "${CTLS_KMODS:-}" ]; then
 		kmods_setup && mount -o bind,ro /kmods-rw "$r$mods" || return 1
 	else
 		mount -o bind,ro "$mods" "$r$mods"
@@ -74,7 +79,17 @@ kmods_setup() {
 	mount -t overlay overlay \
 		-o lowerdir=/kmods,upperdir=/ovl/kup,workdir=/ovl/kwork /kmods-rw ||
 		return 1
-	rm -rf /kmods-rw/kernel/net/tls
+	# run.sh -w keeps the stock tls.ko: a package takes it over.
+	[ -n "${CTLS_KMODS_RW:-}" ] || rm -rf /kmods-rw/kernel/net/tls
+}
+
+# run.sh -w: the kernel's request_module (a socket asking for the ULP
+# "tls", say) runs the root's own modprobe, with its modprobe.d and the
+# writable module tree, as on an installed system; not busybox's.
+kmods_modprobe() {
+	printf '#!/bin/sh\nexec chroot /hostroot /sbin/modprobe "$@"\n' >/sbin/ctls-modprobe
+	chmod 0755 /sbin/ctls-modprobe
+	echo /sbin/ctls-modprobe >/proc/sys/kernel/modprobe
 }
 
 hostroot_run() {

@@ -24,6 +24,11 @@
 #   -R DIR           as -r, with DIR as the root filesystem instead of the
 #                    host's (a Debian root from qemu/debian-root.sh), and the
 #                    kernel's whole module tree mounted in it
+#   -w               with -r or -R: the kernel's whole module tree, writable
+#                    (a tmpfs over it), the stock tls.ko left in, and the
+#                    kernel's request_module run by the root's own modprobe
+#                    and its modprobe.d: a package can install modules
+#                    there (the install suite, qemu/install-test.sh)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -37,7 +42,8 @@ icount=0
 quiet=0
 hostroot=0
 rootdir=/
-while getopts "k:m:p:l:t:c:iqrR:" opt; do
+kmods_rw=0
+while getopts "k:m:p:l:t:c:iqrR:w" opt; do
 	case $opt in
 	k) series=$OPTARG ;;
 	m) insmods+="/payload/.modules/$(basename "${OPTARG%% *}")${OPTARG#"${OPTARG%% *}"}"$'\n'
@@ -50,6 +56,7 @@ while getopts "k:m:p:l:t:c:iqrR:" opt; do
 	q) quiet=1 ;;
 	r) hostroot=1 ;;
 	R) hostroot=1 rootdir=$OPTARG ;;
+	w) kmods_rw=1 ;;
 	*) die "see the header of $0 for usage" ;;
 	esac
 done
@@ -83,7 +90,8 @@ case $kver in 7.*) preload="aesni_intel gcm ccm chacha20poly1305" ;; esac
 	printf 'CTLS_INSMOD=%q\n' "$insmods"
 	printf 'CTLS_CMD=%q\n' "$cmd"
 	[ "$hostroot" = 0 ] || echo 'CTLS_HOSTROOT=1'
-	[ "$rootdir" = / ] || echo 'CTLS_KMODS=1'
+	[ "$rootdir" = / ] && [ "$kmods_rw" = 0 ] || echo 'CTLS_KMODS=1'
+	[ "$kmods_rw" = 0 ] || echo 'CTLS_KMODS_RW=1'
 } >"$tmp/root/payload/ctls-run.env"
 (cd "$tmp/root" && find . | cpio -o -H newc --quiet) >"$tmp/payload.cpio"
 cat "$base" "$tmp/payload.cpio" >"$tmp/initrd"
@@ -108,10 +116,12 @@ share=()
 	"local,path=$rootdir,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap")
 # With -R, the kernel's whole module tree too (qemu/init.sh kmods_setup),
 # with the modules.dep that Debian's package leaves to depmod at install.
-if [ "$rootdir" != / ] && [ ! -f "$kdir/root/lib/modules/$kver/modules.dep" ]; then
+kmods=0
+[ "$rootdir" = / ] && [ "$kmods_rw" = 0 ] || kmods=1
+if [ "$kmods" = 1 ] && [ ! -f "$kdir/root/lib/modules/$kver/modules.dep" ]; then
 	depmod -b "$kdir/root" "$kver" || die "depmod for $kver failed"
 fi
-[ "$rootdir" = / ] || share+=(-virtfs
+[ "$kmods" = 0 ] || share+=(-virtfs
 	"local,path=$kdir/root/lib/modules/$kver,mount_tag=kmods,security_model=none,readonly=on")
 
 set +e

@@ -11,7 +11,7 @@ set -uo pipefail
 cd "$CTLS_TOP" || exit 1
 
 series=${SERIES:-6.1 6.12 7}
-suites=${CTLS_SUITES:-lint fuzz foundation uapi xtls ossl badrec rxedge txedge rekey inkernel stress stacks stacks13 consumers selftest selftest7 bench debug}
+suites=${CTLS_SUITES:-lint fuzz foundation uapi xtls ossl badrec rxedge txedge rekey inkernel stress stacks stacks13 consumers install selftest selftest7 bench debug}
 logs=${CTLS_CHECK_LOGS:-$CTLS_TOP/build/check}
 rm -rf "$logs"
 mkdir -p "$logs"
@@ -278,6 +278,61 @@ suite_stacks13() {
 	count_tap "stacks13 $s" "$logs/stacks13-$s.tap" $rc
 }
 
+# The ctls-dkms package in a Debian userspace on the stock kernel
+# (qemu/install-test.sh, userspace-tests/install.sh): headers and dkms
+# installed with dpkg, the package's DKMS build, nginx with kTLS on ctls
+# loaded by the kernel's request_module, bonding against ctls's exports,
+# dpkg -r bringing stock back. The package is built once per run
+# (install_deb); first, on the host, the CRC check refusing a kernel
+# whose stock exports ctls cannot match.
+suite_install() {
+	local s=$1 rc
+	install_deb >/dev/null || { count_tap "install $s" /dev/null 1; return; }
+	{
+		install_refusal "$s"
+		bash qemu/install-test.sh -d "$(install_deb)" -l "$logs/install-$s.log" "$s"
+	} >"$logs/install-$s.tap" 2>&1
+	rc=$?
+	grep -aE '^not ok|^# (apt-get install ctls-dkms|install suite)' "$logs/install-$s.tap" |
+		sed "s/^/[$s] /"
+	count_tap "install $s" "$logs/install-$s.tap" $rc
+}
+
+# The package, built once per run into $logs/deb/; prints its path.
+install_deb() {
+	local deb
+	deb=$(ls "$logs"/deb/ctls-dkms_*_all.deb 2>/dev/null | head -n 1)
+	[ -n "$deb" ] || deb=$(bash packaging/build-deb.sh "$logs/deb") || return 1
+	echo "$deb"
+}
+
+# packaging/check-crcs.sh with ctls's exports (a build of its own, in
+# build/exports/) against this kernel's Module.symvers: as it is (passes),
+# then with one of stock's CRCs changed (refused, the symbol named).
+install_refusal() {
+	local s=$1 kver sv out
+	kver=$(bash qemu/fetch-kernel.sh "$s")
+	sv=$(kdir_of "$kver")/root/usr/src/linux-headers-$kver/Module.symvers
+	out=$CTLS_TOP/build/exports/$kver/Module.symvers
+	CTLS_BUILD=$CTLS_TOP/build/exports bash qemu/build-module.sh "$s" \
+		CTLS_EXPORTS=y >/dev/null 2>&1
+	echo "# CRC check: ctls's exports against $kver's Module.symvers"
+	if sh packaging/check-crcs.sh "$sv" "$out"; then
+		echo "ok 1 - $s: ctls's five exports have the CRCs of $kver's stock tls.ko"
+	else
+		echo "not ok 1 - $s: ctls's five exports have the CRCs of $kver's stock tls.ko"
+	fi
+	awk '$2 == "tls_validate_xmit_skb" && $3 == "net/tls/tls" { $1 = "0x12345678" } 1' \
+		OFS='\t' "$sv" >"$logs/install-crc-$s.symvers"
+	if ! sh packaging/check-crcs.sh "$logs/install-crc-$s.symvers" "$out" \
+		2>"$logs/install-crc-$s.err" &&
+		grep -q 'tls_validate_xmit_skb: this kernel' "$logs/install-crc-$s.err"; then
+		echo "ok 2 - $s: a stock CRC that differs is refused, and named"
+	else
+		echo "not ok 2 - $s: a stock CRC that differs is refused, and named"
+	fi
+}
+
 # make bench's smoke run (tiny transfers, one sample, both ULPs): every
 # mode runs and reports; its figures are not asserted on.
 suite_bench() {
@@ -445,12 +500,13 @@ count_selftest_debug() {
 # in kernel order once both are done. selftest runs three guests of its
 # own, selftest7 two, and bench shares build/bench: those go one kernel
 # after the other.
-side_by_side=" foundation uapi xtls ossl badrec rxedge txedge rekey inkernel stress stacks stacks13 "
+side_by_side=" foundation uapi xtls ossl badrec rxedge txedge rekey inkernel stress stacks stacks13 install "
 
 # run_side_by_side SUITE: the suite on every kernel at once.
 run_side_by_side() {
 	local suite=$1 s p f k pids=()
 	[ "$suite" = stacks ] && bash qemu/stacks.sh -d
+	[ "$suite" = install ] && install_deb >/dev/null
 	[ "$suite" = stacks13 ] && bash qemu/stacks.sh -D -d
 	for s in $series; do
 		(
