@@ -127,7 +127,8 @@ trap 'rm -rf "$pay"' EXIT
 mkdir -p "$pay/debs"
 cp "$debs"/*.deb "$pay/debs/"
 cp "$deb" "$pay/"
-cp "$CTLS_TOP/userspace-tests/install.sh" "$CTLS_TOP/userspace-tests/tap.sh" "$pay/"
+cp "$CTLS_TOP/userspace-tests/install.sh" "$CTLS_TOP/userspace-tests/tap.sh" \
+	"$CTLS_TOP/userspace-tests/nginx.sh" "$pay/"
 mkdir -p "$(dirname "$log")"
 rootopt=(-r)
 [ "$root" = / ] || rootopt=(-R "$root")

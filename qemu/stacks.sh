@@ -61,7 +61,8 @@ esac
 ko=$(bash "$CTLS_TOP/qemu/build-module.sh" "$series")
 pay=$(mktemp -d)
 trap 'rm -rf "$pay"' EXIT
-cp "$CTLS_TOP/userspace-tests/stacks.sh" "$CTLS_TOP/userspace-tests/tap.sh" "$pay/"
+cp "$CTLS_TOP/userspace-tests/stacks.sh" "$CTLS_TOP/userspace-tests/tap.sh" \
+	"$CTLS_TOP/userspace-tests/nginx.sh" "$pay/"
 mkdir -p "$(dirname "$log")"
 
 start=$(date +%s)

@@ -24,6 +24,7 @@ port=4600
 rel=$(uname -r)
 mods=/lib/modules/$rel
 . ./tap.sh
+. ./nginx.sh
 
 t0=$(date +%s)
 elapsed() { echo "$(($(date +%s) - t0)) s"; }
@@ -98,32 +99,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	>/dev/null 2>&1
 head -c 16385 /dev/urandom >"$www/f16385"
 head -c 4194304 /dev/urandom >"$www/f4m"
-cat >"$W/ng/nginx.conf" <<NG
-user root;
-worker_processes 1;
-pid $W/ng/nginx.pid;
-error_log $W/ng/error.log info;
-events { worker_connections 64; }
-http {
-	access_log off;
-	default_type application/octet-stream;
-	sendfile on;
-	client_body_temp_path $W/ng/body;
-	proxy_temp_path $W/ng/proxy;
-	fastcgi_temp_path $W/ng/fastcgi;
-	uwsgi_temp_path $W/ng/uwsgi;
-	scgi_temp_path $W/ng/scgi;
-	server {
-		listen 127.0.0.1:$port ssl;
-		ssl_certificate $W/cert.pem;
-		ssl_certificate_key $W/key.pem;
-		ssl_protocols TLSv1.2;
-		ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256;
-		ssl_conf_command Options KTLS;
-		root $www;
-	}
-}
-NG
+nginx_conf TLSv1.2 ECDHE-ECDSA-AES128-GCM-SHA256
 echo "# nginx (sendfile on, Options KTLS, TLS 1.2) to curl ($(elapsed))"
 check "no tls module is loaded" eval "! loaded ctls && ! loaded tls"
 logs="$W/ng/start.err $W/ng/error.log"

@@ -49,6 +49,7 @@ www=$W/www
 fifo=$W/fifo
 port=4400
 . ./tap.sh
+. ./nginx.sh
 
 # Seconds since the start, for the comments that open each group.
 t0=$(date +%s)
@@ -416,35 +417,6 @@ group_gnutls() {
 }
 
 # --- nginx ----------------------------------------------------------------
-
-nginx_conf() {
-	cat >"$W/ng/nginx.conf" <<EOF
-user root;
-worker_processes 1;
-pid $W/ng/nginx.pid;
-error_log $W/ng/error.log info;
-events { worker_connections 64; }
-http {
-	access_log off;
-	default_type application/octet-stream;
-	sendfile on;
-	client_body_temp_path $W/ng/body;
-	proxy_temp_path $W/ng/proxy;
-	fastcgi_temp_path $W/ng/fastcgi;
-	uwsgi_temp_path $W/ng/uwsgi;
-	scgi_temp_path $W/ng/scgi;
-	server {
-		listen 127.0.0.1:$port ssl;
-		ssl_certificate $W/cert.pem;
-		ssl_certificate_key $W/key.pem;
-		ssl_protocols $1;
-		ssl_ciphers $2;
-		ssl_conf_command Options KTLS;
-		root $www;
-	}
-}
-EOF
-}
 
 nginx_ok() {
 	[ "$1" = 200 ] && grep -q "SSL connection using $2" "$W/n.err" &&
