@@ -143,9 +143,15 @@ static u32 ctls_rx_tcp_need(const struct ctls_rx_head *h)
 	return CTLS_REC_HDR_LEN - h->hdr_moved + h->len - h->staged;
 }
 
+/*
+ * Publish the summary poll reads, and wake readers and pollers when it
+ * turns readable: whatever did that (new bytes, a peek that decrypted, a
+ * staged record completed, a new key), an edge-triggered poller that saw
+ * it unreadable gets its edge. Under the socket lock (owner or spinlock).
+ */
 void ctls_rx_publish(struct ctls_rx *rx)
 {
-	u8 ready = 0;
+	u8 old = rx->ready, ready = 0;
 
 	if (!list_empty(&rx->done))
 		ready |= CTLS_RX_DONE;
@@ -154,6 +160,8 @@ void ctls_rx_publish(struct ctls_rx *rx)
 	if (rx->key_pending)
 		ready |= CTLS_RX_KEY;
 	WRITE_ONCE(rx->ready, ready);
+	if (!ctls_rx_readable(old) && ctls_rx_readable(ready))
+		rx->saved_data_ready(rx->sk);
 }
 
 /* A bad header, or bytes gone from under us: the stream ends here. */
@@ -290,8 +298,6 @@ static void ctls_rx_stage_work(struct work_struct *work)
 	if (!rx->closed) {
 		ctls_rx_parse(sk, rx);
 		ctls_rx_relieve(sk, rx);
-		if (rx->head.state == CTLS_HEAD_WHOLE)
-			rx->saved_data_ready(sk);
 	}
 	release_sock(sk);
 }
@@ -333,19 +339,21 @@ void ctls_rx_head_done(struct sock *sk, struct ctls_rx *rx)
 }
 
 /*
- * New bytes in TCP. Readers and pollers are woken when the head record
- * becomes whole, on an error and at the end of the stream: not for every
- * segment of a record.
+ * New bytes in TCP (or TCP's idea of enough of them changed: SO_RCVLOWAT
+ * lowered). Readers and pollers are woken while something is readable,
+ * as TCP wakes them for a plain socket, on an error and at the end of the
+ * stream: not for the segments of a record that is not whole yet.
  */
 static void ctls_data_ready(struct sock *sk)
 {
 	struct ctls_rx *rx = ctls_ctx(sk)->rx;
-	bool was_whole = rx->head.state == CTLS_HEAD_WHOLE;
+	bool was_readable = ctls_rx_readable(rx->ready);
 
+	/* Wakes them when this makes the socket readable. */
 	ctls_rx_parse(sk, rx);
 	ctls_rx_kick_stage(sk, rx);
-	if ((!was_whole && rx->head.state == CTLS_HEAD_WHOLE) ||
-	    sk->sk_err || (sk->sk_shutdown & RCV_SHUTDOWN))
+	if ((was_readable && ctls_rx_readable(rx->ready)) || sk->sk_err ||
+	    (sk->sk_shutdown & RCV_SHUTDOWN))
 		rx->saved_data_ready(sk);
 }
 
@@ -359,11 +367,9 @@ void ctls_rx_framer_init(struct sock *sk, struct ctls_rx *rx)
 	rx->saved_data_ready = sk->sk_data_ready;
 	sk->sk_data_ready = ctls_data_ready;
 	write_unlock_bh(&sk->sk_callback_lock);
-	/* Records may have arrived before the key: wake readers for them. */
+	/* Records may have arrived before the key: readers are woken. */
 	ctls_rx_parse(sk, rx);
 	ctls_rx_relieve(sk, rx);
-	if (rx->head.state == CTLS_HEAD_WHOLE)
-		rx->saved_data_ready(sk);
 }
 
 /*

@@ -797,21 +797,11 @@ int ctls_read_sock(struct sock *sk, read_descriptor_t *desc,
 }
 
 /*
- * Readable: a decrypted record waits, or the head record is whole and no
- * KeyUpdate holds it back. Only published state is read here (framer.c);
- * poll never looks at TCP's queue.
- *
- * Upstream 6.14 on hides even decrypted records behind a pending KeyUpdate
- * (a reader that peeked up to the KeyUpdate would wait forever); ctls
- * reports what a read would return (docs/design.md).
+ * Only published state is read here (framer.c); poll never looks at TCP's
+ * queue. Upstream 6.14 on hides even decrypted records behind a pending
+ * KeyUpdate (a reader that peeked up to the KeyUpdate would wait forever);
+ * ctls reports what a read would return (docs/design.md).
  */
-static bool ctls_rx_readable(u8 ready)
-{
-	if (ready & CTLS_RX_DONE)
-		return true;
-	return (ready & (CTLS_RX_WHOLE | CTLS_RX_KEY)) == CTLS_RX_WHOLE;
-}
-
 bool ctls_sock_is_readable(struct sock *sk)
 {
 	struct ctls_context *ctx = ctls_ctx(sk);
@@ -863,8 +853,8 @@ int ctls_rx_rekey(struct sock *sk, struct ctls_context *ctx,
 		return err;
 	ctls_cipher_rec_state(ctx->cipher, ci, &rx->rec);
 	rx->key_pending = false;
+	/* Readers and pollers are woken if records are readable now. */
 	ctls_rx_parse(sk, rx);
-	rx->saved_data_ready(sk);
 	return 0;
 }
 

@@ -69,6 +69,20 @@ struct ctls_rx_head {
 #define CTLS_RX_WHOLE	BIT(1)	/* the head record is whole */
 #define CTLS_RX_KEY	BIT(2)	/* a KeyUpdate read, the new key not set */
 
+/*
+ * Readable: a decrypted record waits, or the head record is whole and no
+ * KeyUpdate holds it back. A reader gets EAGAIN only when this is false
+ * (or when another reader has the turn: see ctls_rx_reader_done()), and
+ * ctls_rx_publish() wakes readers and pollers whenever it becomes true,
+ * so no edge is lost whatever made it so.
+ */
+static inline bool ctls_rx_readable(u8 ready)
+{
+	if (ready & CTLS_RX_DONE)
+		return true;
+	return (ready & (CTLS_RX_WHOLE | CTLS_RX_KEY)) == CTLS_RX_WHOLE;
+}
+
 struct ctls_rx {
 	struct sock *sk;
 	struct ctls_context *ctx;

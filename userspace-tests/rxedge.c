@@ -834,6 +834,31 @@ static void r_turned_away(struct run *r)
 	close(ep);
 }
 
+/*
+ * A record made readable by a MSG_PEEK, not by data_ready: with
+ * SO_RCVLOWAT above the record's size TCP does not call data_ready for
+ * it, so the parser hears of it only when the writer's thread peeks (a
+ * MSG_DONTWAIT read parses the head). The edge-triggered epoll reader
+ * asleep meanwhile must be woken then: upstream's parser wakes when it
+ * completes a record, whoever runs it; ctls wakes whenever what poll
+ * reports turns readable.
+ */
+static void r_peek_wakes(struct run *r)
+{
+	struct epoll_event e = { .events = EPOLLIN | EPOLLET };
+	int ep = epoll_create1(0), lowat = 1000;
+
+	r->log.last_poll = -1;
+	setsockopt(r->s, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat));
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, r->s, &e))
+		word(&r->log, 0, "epoll_ctl %s", strerrorname_np(errno));
+	r_milestone(r);
+	note_poll(&r->log, r_wait_ready(r, EV_EPOLLET, ep));
+	r_recv(r, MSG_DONTWAIT, RLEN);
+	r_milestone(r);
+	close(ep);
+}
+
 /* A second reader, blocked behind the first, gets SIGALRM. */
 static void r_signal2(struct run *r)
 {
@@ -1003,6 +1028,27 @@ static void w_after_milestone(struct run *r)
 	w_wait_rmark(r, 1);
 	w_idle(r);
 	w_send(r, wire, n, 0);
+}
+
+/*
+ * r_peek_wakes(): a record once the reader sleeps, and once it still
+ * sleeps, a MSG_PEEK | MSG_DONTWAIT from this thread; no FIN before the
+ * reader's mark 2.
+ */
+static void w_peek(struct run *r)
+{
+	static unsigned char wire[256];
+	size_t n = mk_rec(r, wire, 23, "peeked", 6, 0);
+	ssize_t got;
+
+	w_wait_rmark(r, 1);
+	w_idle(r);
+	w_send(r, wire, n, 0);
+	w_idle(r);
+	got = recv(r->s, wire, sizeof(wire), MSG_PEEK | MSG_DONTWAIT);
+	word(&r->wlog, 0, "w: peek %s", got >= 0 ? "ok" : strerrorname_np(errno));
+	w_step_done(r);
+	w_wait_rmark(r, 2);
 }
 
 /* w_after_milestone(), then no FIN (which wakes pollers) before mark 2. */
@@ -1255,6 +1301,8 @@ static const struct kase kases[] = {
 	      SMALLBUF | BIGREAD, w_big, r_epollet),
 	STEPS("records larger than SO_RCVBUF: blocking recv",
 	      SMALLBUF | BIGREAD, w_big, r_block),
+	STEPS("record parsed by a MSG_PEEK under SO_RCVLOWAT: edge-triggered epoll reader",
+	      0, w_peek, r_peek_wakes),
 	{ "edge-triggered epoll reader turned away by a MSG_PEEK reader",
 	  ALONE, w_hold_fin, r_turned_away, NULL,
 	  "poll IN EAGAIN poll IN r23:13=for-the-first first reader: "

@@ -64,6 +64,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/sock_diag.h>
 #include <linux/sockios.h>
 #include <linux/tls.h>
 #include <netinet/in.h>
@@ -3003,11 +3004,66 @@ static void dump_workers(int stacks)
 	}
 }
 
+/*
+ * What the kernel says about each flow of the connection that hangs: the
+ * receiver's queue, its SO_RCVLOWAT and SO_RCVBUF, receive memory and
+ * window, poll's verdict; the sender's unsent bytes.
+ */
+static void dump_flows(void)
+{
+	struct conn *c = atomic_load(&G->conn);
+	int i;
+
+	for (i = 0; c && i < c->nflows && !atomic_load(&c->fds_closed); i++) {
+		struct flow *f = &c->flow[i];
+		int rx = c->fd[f->rx][0], tx = c->fd[f->tx][0];
+		int inq = -1, outq = -1, lowat = -1, rcvbuf = -1;
+		uint32_t mem[SK_MEMINFO_VARS] = {};
+		struct pollfd p = { .fd = rx, .events = POLLIN | POLLRDHUP };
+		/* the sender's struct tcp_info, past what libc's header has */
+		union { struct tcp_info i; uint32_t w[64]; } to = {};
+		struct tcp_info ti = {};
+		socklen_t len = sizeof(int);
+		char what[200];
+
+		describe(c, f, what, sizeof(what));
+		ioctl(rx, SIOCINQ, &inq);
+		ioctl(tx, SIOCOUTQ, &outq);
+		getsockopt(rx, SOL_SOCKET, SO_RCVLOWAT, &lowat, &len);
+		len = sizeof(int);
+		getsockopt(rx, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len);
+		len = sizeof(mem);
+		getsockopt(rx, SOL_SOCKET, SO_MEMINFO, mem, &len);
+		len = sizeof(ti);
+		getsockopt(rx, IPPROTO_TCP, TCP_INFO, &ti, &len);
+		len = sizeof(to);
+		getsockopt(tx, IPPROTO_TCP, TCP_INFO, &to, &len);
+		poll(&p, 1, 0);
+		say("#   conn %d %s: sent %llu, received %llu, keyupdates %d/%d, "
+		    "RX generation %d, %d bytes of a KeyUpdate read; receiver: "
+		    "inq %d, SO_RCVLOWAT %d, SO_RCVBUF %d, rmem %u, rcv_mss %u, "
+		    "rcv_space %u, rcv_ssthresh %u, last data %u ms ago, poll %#x; "
+		    "sender: outq %d, unsent %u, snd_wnd %u, probes %u, backoff %u, "
+		    "rto %u us, last ack %u ms ago", c->idx, what,
+		    (unsigned long long)atomic_load(&f->sent),
+		    (unsigned long long)atomic_load(&f->received),
+		    atomic_load(&f->ku_tx), atomic_load(&f->ku_rx), f->rx_gen,
+		    f->hs_have, inq, lowat, rcvbuf, mem[SK_MEMINFO_RMEM_ALLOC],
+		    ti.tcpi_rcv_mss, ti.tcpi_rcv_space, ti.tcpi_rcv_ssthresh,
+		    ti.tcpi_last_data_recv, p.revents, outq,
+		    to.w[144 / 4],	/* tcpi_notsent_bytes */
+		    to.w[228 / 4],	/* tcpi_snd_wnd */
+		    to.i.tcpi_probes, to.i.tcpi_backoff, to.i.tcpi_rto,
+		    to.i.tcpi_last_ack_recv);
+	}
+}
+
 static void hang_report(const char *why)
 {
 	int i;
 
-	say("# HANG: %s; the workers:", why);
+	say("# HANG: %s; the flows and workers:", why);
+	dump_flows();
 	dump_workers(1);
 	say("not ok %d - %shang detector: %s", tap_n + 1, opt_label, why);
 	say("1..%d", tap_n + 1);
