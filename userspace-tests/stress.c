@@ -112,6 +112,7 @@
 /* ---- options, time, randomness ----------------------------------------- */
 
 static uint64_t opt_seed;
+static int rcvbuf_clamps;	/* see probe_rcvbuf_clamp() */
 static int opt_secs = 60, opt_threads = 6, opt_hang = 60;
 static const char *opt_ulp = "tls", *opt_label = "";
 static int opt_only = -1, opt_splice_zero;
@@ -1921,8 +1922,20 @@ static void obs_knobs(struct worker *w)
 			set_int(rx, SOL_SOCKET, SO_RCVLOWAT, v);
 		} else if (op < 47) {
 			count(OP_RCVBUF);
+			v = pick_buf(&w->rng);
+			/*
+			 * Where a lowered SO_RCVBUF clamps TCP's window, one
+			 * below the sender's MSS (64 KiB on loopback: a
+			 * window that was large keeps it there) leaves only
+			 * zero-window probes to move data, backing off to 2
+			 * minutes: any TCP reader stalls, stock tls.ko's too
+			 * (7.3, seed 954073591). Small buffers are then the
+			 * tight connections' alone, set before the handshake.
+			 */
+			if (rcvbuf_clamps && v < 262144)
+				v = 262144 + v;
 			if (!c->tight)
-				set_int(rx, SOL_SOCKET, SO_RCVBUF, pick_buf(&w->rng));
+				set_int(rx, SOL_SOCKET, SO_RCVBUF, v);
 		} else if (op < 57) {
 			count(OP_SNDBUF);
 			set_int(tx, SOL_SOCKET, SO_SNDBUF, pick_buf(&w->rng));
@@ -3143,6 +3156,27 @@ static void *signals(void *arg)
 }
 
 /* What the ULP can do: rekey (6.14's UAPI), the TLS 1.3 and zerocopy options. */
+/*
+ * Whether lowering SO_RCVBUF on an established socket clamps TCP's window
+ * (TCP_WINDOW_CLAMP drops): upstream b025461303d8, in Debian's 7.x, not in
+ * 6.1 or 6.12.
+ */
+static int probe_rcvbuf_clamp(void)
+{
+	int fd[2], none[2] = {}, before = 0, after = 0;
+	socklen_t len = sizeof(int);
+
+	if (tcp_pair_opts(fd, none, none))
+		return 0;
+	getsockopt(fd[1], IPPROTO_TCP, TCP_WINDOW_CLAMP, &before, &len);
+	set_int(fd[1], SOL_SOCKET, SO_RCVBUF, 4096);
+	len = sizeof(int);
+	getsockopt(fd[1], IPPROTO_TCP, TCP_WINDOW_CLAMP, &after, &len);
+	close(fd[0]);
+	close(fd[1]);
+	return after < before;
+}
+
 static void probe(void)
 {
 	struct conn c = { .version = TLS_1_3_VERSION, .cipher = TLS_CIPHER_AES_GCM_128 };
@@ -3163,6 +3197,7 @@ static void probe(void)
 			     sizeof(int));
 	close(fd[0]);
 	close(fd[1]);
+	rcvbuf_clamps = probe_rcvbuf_clamp();
 	c.cipher = TLS_CIPHER_CHACHA20_POLY1305;
 	if (tcp_pair_opts(fd, none, none) || ulp_on(fd[0]) ||
 	    set_key(&c, fd[0], TLS_TX, 0, 0)) {
@@ -3263,9 +3298,11 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	alarm_mask(1);	/* the workers take SIGALRM, the main thread does not */
 	probe();
-	printf("# %s: rekey %s, TLS_RX_EXPECT_NO_PAD %s, TLS_TX_ZEROCOPY_RO %s\n",
-	       opt_ulp, can_rekey ? "yes" : "no (no KeyUpdates)",
-	       can_nopad ? "yes" : "no", can_zc ? "yes" : "no");
+	printf("# %s: rekey %s, TLS_RX_EXPECT_NO_PAD %s, TLS_TX_ZEROCOPY_RO %s; "
+	       "SO_RCVBUF %s\n", opt_ulp, can_rekey ? "yes" : "no (no KeyUpdates)",
+	       can_nopad ? "yes" : "no", can_zc ? "yes" : "no",
+	       rcvbuf_clamps ? "clamps the window (changed to 256 KiB or more only)" :
+	       "changed to any size");
 	snprintf(stat, sizeof(stat), "%s", opt_ulp);
 	curr_tx = stat_in(stat, "TlsCurrTxSw");
 	curr_rx = stat_in(stat, "TlsCurrRxSw");
