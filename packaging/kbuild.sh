@@ -52,7 +52,8 @@ else
 	out=$top
 fi
 echo "ctls: building $(sh "$top/packaging/version.sh") for $rel in $out" >&2
-make -C "$kdir" M="$out" CTLS_EXPORTS=y modules
+# DKMS runs MAKE[0] as written, without its own -j.
+make -j"$(nproc 2>/dev/null || echo 1)" -C "$kdir" M="$out" CTLS_EXPORTS=y modules
 sh "$top/packaging/check-crcs.sh" "$kdir/Module.symvers" "$out/Module.symvers" ||
 	die "not taking over \"tls\" on $rel: see above"
 echo "$out/ctls.ko"
