@@ -3155,7 +3155,6 @@ static void *signals(void *arg)
 	return NULL;
 }
 
-/* What the ULP can do: rekey (6.14's UAPI), the TLS 1.3 and zerocopy options. */
 /*
  * Whether lowering SO_RCVBUF on an established socket clamps TCP's window
  * (TCP_WINDOW_CLAMP drops): upstream b025461303d8, in Debian's 7.x, not in
@@ -3177,6 +3176,7 @@ static int probe_rcvbuf_clamp(void)
 	return after < before;
 }
 
+/* What the ULP can do: rekey (6.14's UAPI), the TLS 1.3 and zerocopy options. */
 static void probe(void)
 {
 	struct conn c = { .version = TLS_1_3_VERSION, .cipher = TLS_CIPHER_AES_GCM_128 };
