@@ -29,6 +29,9 @@
 #                 /lib/modules/<release>/updates/, depmod, and the modprobe
 #                 configuration that makes "tls" ctls; make uninstall undoes it
 #   make deb      build/ctls-dkms_<version>_all.deb (DKMS; dpkg-deb only)
+#   make deb-modules  build/ctls-modules-<release>_<version>_<arch>.deb:
+#                 ctls prebuilt for one kernel (KDIR, default the running
+#                 kernel's headers), for machines without compilers
 
 # The target kernels: Debian 12's 6.1 and 6.12, and Debian's newest 7.x
 # (trixie-backports; built in the Debian 13 root of qemu/debian-root.sh
@@ -41,7 +44,7 @@ STRESS_KERNEL ?= $(SERIES)
 TESTS := $(patsubst userspace-tests/%.c,build/tests/%,$(wildcard userspace-tests/*.c))
 
 .PHONY: all modules tests demo check stacks lint kunit fuzz baseline selftest7 stress bench clean host-tools
-.PHONY: kdir-module install uninstall deb
+.PHONY: kdir-module install uninstall deb deb-modules
 
 # With KDIR, make builds for that kernel's headers only (nothing is
 # downloaded); without, for the cached target kernels.
@@ -72,6 +75,9 @@ uninstall:
 
 deb:
 	@bash packaging/build-deb.sh
+
+deb-modules:
+	@bash packaging/build-deb.sh --modules "$(INSTALL_KDIR)"
 
 host-tools:
 	@bash -c '. qemu/common.sh && host_tools'

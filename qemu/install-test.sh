@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# install-test.sh [-l LOG] [-d DEB] SERIES
+# install-test.sh [-l LOG] [-d DEB | -M] SERIES
 #
-# The ctls-dkms package on a real Debian userspace in a guest of the stock
+# The ctls-dkms package (or, -M, the prebuilt ctls-modules-<release>
+# one) on a real Debian userspace in a guest of the stock
 # kernel of SERIES, as an administrator would use it: the host's root
 # (Debian 12) for 6.1 and 6.12, the Debian 13 root of qemu/debian-root.sh
 # for 7.x, both with the kernel's whole module tree writable and the
@@ -16,33 +17,43 @@
 #
 #   -l LOG   console log (default build/install-SERIES.log)
 #   -d DEB   the package (default: packaging/build-deb.sh builds one)
-#   -f       only download what the guest installs (below), then exit
+#   -M       ctls-modules-<release>, built here (packaging/build-deb.sh
+#            --modules with the cached headers of SERIES: 6.1 and 6.12, whose
+#            compiler is the host's), instead of ctls-dkms: nothing is
+#            compiled in the guest, and it needs no headers
+#   -f       only install (on the host: nginx, curl) and download (below)
+#            what the guest uses, then exit
 #
 # What the guest installs comes from Debian's archive, downloaded once into
 # $CTLS_CACHE/install/<release>/: the headers of the kernel (with their
 # -common, kbuild and compiler packages) and what dkms needs that the
-# guest's root lacks. Nothing is installed on the host.
+# guest's root lacks (ctls-dkms only). Nothing is installed on the host.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 log=
 deb=
 fetch_only=0
-while getopts "l:d:f" opt; do
+prebuilt=0
+while getopts "l:d:fM" opt; do
 	case $opt in
 	f) fetch_only=1 ;;
+	M) prebuilt=1 ;;
 	l) log=$OPTARG ;;
 	d) deb=$OPTARG ;;
 	*) die "see the header of $0 for usage" ;;
 	esac
 done
 shift $((OPTIND - 1))
-series=${1:?usage: install-test.sh [-l LOG] [-d DEB] 6.1|6.12|7}
+series=${1:?usage: install-test.sh [-l LOG] [-d DEB | -M] 6.1|6.12|7}
 [ -n "$log" ] || log=$CTLS_TOP/build/install-$series.log
 kver=$(bash "$CTLS_TOP/qemu/fetch-kernel.sh" "$series")
 kdir=$(kdir_of "$kver")
 root=/
 [ "$series" = 7 ] && root=$(bash "$CTLS_TOP/qemu/debian-root.sh" trixie)
+# What the guest runs from the host's root (nginx must not start on the
+# host: it runs in the guest only).
+[ "$root" != / ] || need_pkgs_nostart openssl nginx curl iproute2
 
 # The packages of the list in $1 that apt would newly install on a system
 # whose dpkg status is the guest root's (upgrades left out: the guest only
@@ -119,13 +130,21 @@ guest_debs() {
 	echo "$dir"
 }
 
-debs=$(guest_debs)
-[ "$fetch_only" = 0 ] || exit 0
-[ -n "$deb" ] || deb=$(bash "$CTLS_TOP/packaging/build-deb.sh" "$CTLS_TOP/build")
 pay=$(mktemp -d)
 trap 'rm -rf "$pay"' EXIT
 mkdir -p "$pay/debs"
-cp "$debs"/*.deb "$pay/debs/"
+if [ "$prebuilt" = 1 ]; then
+	[ "$series" != 7 ] || die "-M: 7.x's headers want gcc-14, which the host has not"
+	[ "$fetch_only" = 0 ] || exit 0
+	deb=$(bash "$CTLS_TOP/packaging/build-deb.sh" --modules \
+		"$kdir/root/usr/src/linux-headers-$kver" "$CTLS_TOP/build/install") ||
+		die "cannot build ctls-modules-$kver"
+else
+	debs=$(guest_debs)
+	[ "$fetch_only" = 0 ] || exit 0
+	[ -n "$deb" ] || deb=$(bash "$CTLS_TOP/packaging/build-deb.sh" "$CTLS_TOP/build")
+	cp "$debs"/*.deb "$pay/debs/"
+fi
 cp "$deb" "$pay/"
 cp "$CTLS_TOP/userspace-tests/install.sh" "$CTLS_TOP/userspace-tests/tap.sh" \
 	"$CTLS_TOP/userspace-tests/nginx.sh" "$pay/"

@@ -1,16 +1,18 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Guest side of qemu/install-test.sh: the ctls-dkms package on a Debian
-# userspace (qemu/run.sh -r or -R, with -w: the kernel's whole module
-# tree, writable, the stock tls.ko in it, nothing insmodded), as TAP.
+# Guest side of qemu/install-test.sh: the ctls-dkms package, or the
+# prebuilt ctls-modules-<release> one (whichever the payload has), on a
+# Debian userspace (qemu/run.sh -r or -R, with -w: the kernel's whole
+# module tree, writable, the stock tls.ko in it, nothing insmodded), as TAP.
 #
 #   before      modprobe bonding loads it with the stock tls.ko
-#   install     the kernel's headers and dkms (dpkg -i debs/*.deb), then
-#               apt-get install ./ctls-dkms_*.deb (offline: every
-#               dependency is there) with the stock tls loaded: DKMS
-#               builds ctls (timed), the postinst says stock holds "tls"
-#               and modprobe ctls fails, saying why
+#   install     ctls-dkms: the kernel's headers and dkms (dpkg -i
+#               debs/*.deb), then apt-get install ./ctls-dkms_*.deb
+#               (offline: every dependency is there) with the stock tls
+#               loaded: DKMS builds ctls (timed); ctls-modules: apt-get
+#               install ./ctls-modules-<release>_*.deb; then the postinst
+#               says stock holds "tls" and modprobe ctls fails, saying why
 #   in use      with stock unloaded: nginx (sendfile on, Options KTLS)
 #               serves curl; the kernel's request_module("tcp-ulp-tls")
 #               loads ctls; tls_stat (ctls's) counts the connections
@@ -25,6 +27,8 @@ rel=$(uname -r)
 mods=/lib/modules/$rel
 . ./tap.sh
 . ./nginx.sh
+pkg=ctls-dkms
+[ ! -e ./ctls-modules-"$rel"_*.deb ] || pkg=ctls-modules-$rel
 
 t0=$(date +%s)
 elapsed() { echo "$(($(date +%s) - t0)) s"; }
@@ -50,27 +54,44 @@ check "before: rmmod bonding (stock tls stays loaded)" \
 	eval "rmmod bonding && loaded tls"
 
 # --- install ------------------------------------------------------------
-echo "# the kernel's headers and dkms: $(ls debs | wc -l) packages ($(elapsed))"
-logs="$W/deps.log"
-ta=$(date +%s)
-# (unsafe-io: no fsync per file; the root is a tmpfs, and this is set-up.)
-check "dpkg -i the kernel's headers and dkms" \
-	sh -c "dpkg -i --force-unsafe-io debs/*.deb >$W/deps.log 2>&1"
-echo "# dpkg -i of the headers and dkms: $(($(date +%s) - ta)) s"
+if [ "$pkg" = ctls-dkms ]; then
+	echo "# the kernel's headers and dkms: $(ls debs | wc -l) packages ($(elapsed))"
+	logs="$W/deps.log"
+	ta=$(date +%s)
+	# (unsafe-io: no fsync per file; the root is a tmpfs, and this is set-up.)
+	check "dpkg -i the kernel's headers and dkms" \
+		sh -c "dpkg -i --force-unsafe-io debs/*.deb >$W/deps.log 2>&1"
+	echo "# dpkg -i of the headers and dkms: $(($(date +%s) - ta)) s"
+	what="DKMS builds ctls for $rel"
+else
+	what="ctls prebuilt for $rel"
+fi
 
+# ctls-dkms through apt (it resolves the dependency on dkms); the prebuilt
+# package, which needs only kmod, with dpkg (apt's cache of the root's
+# package lists costs a minute or two under TCG).
+inst="DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends"
+rm="DEBIAN_FRONTEND=noninteractive apt-get remove -y"
+how_inst="apt-get install" how_rm="apt-get remove"
+[ "$pkg" = ctls-dkms ] || inst="dpkg -i" rm="dpkg -r" how_inst="dpkg -i" how_rm="dpkg -r"
 logs="$W/pkg.log"
 ta=$(date +%s)
-check "apt-get install ./ctls-dkms_*.deb (DKMS builds ctls for $rel)" \
-	sh -c "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-		$PWD/ctls-dkms_*.deb >$W/pkg.log 2>&1"
+check "$how_inst ./${pkg}_*.deb ($what)" \
+	sh -c "$inst $PWD/${pkg}_*.deb >$W/pkg.log 2>&1"
 tb=$(date +%s)
-echo "# apt-get install ctls-dkms, with the DKMS build: $((tb - ta)) s"
+echo "# $how_inst $pkg ($what): $((tb - ta)) s"
 sed -n 's/^ctls: /# postinst: /p' "$W/pkg.log" | head -n 4
-logs="$W/mk.log"
-cp /var/lib/dkms/ctls/*/build/make.log "$W/mk.log" 2>/dev/null
-ver=$(dpkg-query -W -f='${Version}' ctls-dkms 2>/dev/null)
-check "dkms status: ctls $ver installed for $rel" \
-	sh -c "dkms status -m ctls | grep -q '$rel.*installed'"
+ver=$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null)
+if [ "$pkg" = ctls-dkms ]; then
+	logs="$W/mk.log"
+	cp /var/lib/dkms/ctls/*/build/make.log "$W/mk.log" 2>/dev/null
+	check "dkms status: ctls $ver installed for $rel" \
+		sh -c "dkms status -m ctls | grep -q '$rel.*installed'"
+else
+	logs=
+	check "dpkg -L $pkg: $mods/updates/ctls.ko" \
+		sh -c "dpkg -L $pkg | grep -qx '$mods/updates/ctls.ko'"
+fi
 check "modinfo ctls: in updates/, version $ver, alias tcp-ulp-tls" \
 	sh -c "modinfo -n ctls | grep -q '/updates/' &&
 		[ \"\$(modinfo -F version ctls)\" = '$ver' ] &&
@@ -147,12 +168,12 @@ check "rmmod bonding" rmmod bonding
 # --- remove -------------------------------------------------------------
 logs="$W/rm.log"
 ta=$(date +%s)
-check "apt-get remove ctls-dkms" \
-	sh -c "DEBIAN_FRONTEND=noninteractive apt-get remove -y ctls-dkms >$W/rm.log 2>&1"
-echo "# apt-get remove: $(($(date +%s) - ta)) s"
+check "$how_rm $pkg" sh -c "$rm $pkg >$W/rm.log 2>&1"
+echo "# $how_rm: $(($(date +%s) - ta)) s"
 gone() {
 	! loaded ctls && ! modinfo ctls >/dev/null 2>&1 &&
-		[ ! -e /usr/lib/modprobe.d/ctls.conf ] && [ -z "$(dkms status -m ctls)" ]
+		[ -z "$(ls /usr/lib/modprobe.d/ctls*.conf 2>/dev/null)" ] &&
+		{ [ "$pkg" != ctls-dkms ] || [ -z "$(dkms status -m ctls)" ]; }
 }
 check "ctls unloaded, out of the module tree, its modprobe.d file gone" gone
 logs=
