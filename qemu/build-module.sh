@@ -17,7 +17,11 @@ kdir=$(kdir_of "$kver")/root/usr/src/linux-headers-$kver
 out=${CTLS_BUILD:-$CTLS_TOP/build}/$kver
 
 # Mirror the sources as links; objects land in $out, never in the tree.
+# One build at a time in $out: suites that run guests side by side (the
+# debug suite's two lanes) may ask for the same kernel's module at once.
 mkdir -p "$out"
+exec 9>"$out/.lock"
+flock 9
 for d in module include kunit; do
 	[ -d "$CTLS_TOP/$d" ] || continue
 	mkdir -p "$out/$d"
@@ -33,4 +37,5 @@ if ! kbuild_make "$kver" -s -C "$kdir" M="$out" W=1 "$@" modules 2>&1 |
 	{ grep -v "^Skipping BTF generation" >&2 || true; }; then
 	die "build against $kver failed"
 fi
+exec 9>&-
 echo "$out/ctls.ko"

@@ -278,22 +278,29 @@ suite_stacks13() {
 	count_tap "stacks13 $s" "$logs/stacks13-$s.tap" $rc
 }
 
-# The ctls-dkms package in a Debian userspace on the stock kernel
-# (qemu/install-test.sh, userspace-tests/install.sh): headers and dkms
-# installed with dpkg, the package's DKMS build, nginx with kTLS on ctls
-# loaded by the kernel's request_module, bonding against ctls's exports,
-# dpkg -r bringing stock back. The package is built once per run
-# (install_deb); first, on the host, the CRC check refusing a kernel
-# whose stock exports ctls cannot match.
+# The packages in a Debian userspace on the stock kernel
+# (qemu/install-test.sh, userspace-tests/install.sh): on the kernels of
+# CTLS_INSTALL_DKMS (default 7, the one whose compiler and dkms are not
+# the host's), ctls-dkms: headers and dkms installed with dpkg, the
+# package's DKMS build (minutes under TCG); on the others the prebuilt
+# ctls-modules-<release> (make deb-modules), nothing compiled in the
+# guest. Then on each: nginx with kTLS on ctls loaded by the kernel's
+# request_module, bonding against ctls's exports, apt-get remove bringing
+# stock back. ctls-dkms is built once per run (install_deb); first, on the
+# host, the CRC check refusing a kernel whose stock exports ctls cannot
+# match.
 suite_install() {
-	local s=$1 rc
-	install_deb >/dev/null || { count_tap "install $s" /dev/null 1; return; }
+	local s=$1 rc how=(-M)
+	if [[ " ${CTLS_INSTALL_DKMS:-7} " == *" $s "* ]]; then
+		install_deb >/dev/null || { count_tap "install $s" /dev/null 1; return; }
+		how=(-d "$(install_deb)")
+	fi
 	{
 		install_refusal "$s"
-		bash qemu/install-test.sh -d "$(install_deb)" -l "$logs/install-$s.log" "$s"
+		bash qemu/install-test.sh "${how[@]}" -l "$logs/install-$s.log" "$s"
 	} >"$logs/install-$s.tap" 2>&1
 	rc=$?
-	grep -aE '^not ok|^# (apt-get install ctls-dkms|install suite)' "$logs/install-$s.tap" |
+	grep -aE '^not ok|^# (apt-get install|dpkg -i) ctls|^# install suite' "$logs/install-$s.tap" |
 		sed "s/^/[$s] /"
 	count_tap "install $s" "$logs/install-$s.tap" $rc
 }
@@ -441,7 +448,7 @@ suite_selftest7() {
 # splat, or a leak found by the kmemleak scan at the end of every guest
 # (qemu/init.sh), fails the guest and so the suite.
 suite_debug() {
-	local rel out=$logs/selftest-debug
+	local rel pids=()
 	rel=$(bash qemu/debug-kernel.sh -r) ||
 		{ count_tap "debug kernel build" /dev/null 1; return; }
 	bash qemu/kunit.sh >"$logs/kunit.tap" 2>&1
@@ -449,8 +456,22 @@ suite_debug() {
 	grep -a '^not ok' "$logs/kunit.tap"
 
 	export CTLS_KVER_6_12=$rel CTLS_BUILD=$CTLS_TOP/build/debug CTLS_PRELOAD=
-	# insmod/rmmod, pinning, side by side with stock tls; the kmemleak
-	# scan runs after the last rmmod: unloading leaves nothing behind.
+	# Two lanes of guests, one per host core (a guest is one TCG thread),
+	# their output in lane order once both are done.
+	run_bg debug-lane-a debug_lane_a
+	pids+=($!)
+	run_bg debug-lane-b debug_lane_b
+	pids+=($!)
+	wait "${pids[@]}"
+	collect_bg debug-lane-a "debug, lane a"
+	collect_bg debug-lane-b "debug, lane b"
+	unset CTLS_KVER_6_12 CTLS_BUILD CTLS_PRELOAD
+}
+
+# Lane A: insmod/rmmod, pinning, side by side with stock tls (the
+# kmemleak scan runs after the last rmmod: unloading leaves nothing
+# behind); the UAPI table; ctls against stock; rekey; failslab.
+debug_lane_a() {
 	suite_foundation 6.12 debug-foundation
 	guest_tap 6.12 debug-uapi "" "./uapi tls" userspace-tests/uapi-known-gaps
 	guest_tap 6.12 debug-xtls "ulp_name=ctls" \
@@ -459,10 +480,15 @@ suite_debug() {
 		./rekey bulk splice 8 && ./rekey bulk sendfile 8 &&
 		./rekey bulk storm 1"
 	guest_tap 6.12 debug-failslab "" "./failslab"
-	# A refused attach on sockmap'd sockets racing TLS sockets, 60 s.
+}
+
+# Lane B: a refused attach on sockmap'd sockets racing TLS sockets, 60 s;
+# the concurrency stress under KASAN and lockdep (stock for 30 s, ctls for
+# 120 s: about 3 minutes with the boot and the teardown); a part of the
+# selftest.
+debug_lane_b() {
+	local out=$logs/selftest-debug
 	suite_inkernel 6.12 debug-inkernel 60
-	# The concurrency stress under KASAN and lockdep: stock for 30 s,
-	# ctls for 120 s (about 3 minutes with the boot and the teardown).
 	suite_stress 6.12 debug-stress 30 120
 	# Every selftest case of these fixtures and variants passes on ctls
 	# (SM4 included: this kernel has it). Left out: "nonblocking", which
@@ -470,14 +496,13 @@ suite_debug() {
 	# which under KASAN and TCG the timing does not always give, and the
 	# mutliproc_* cases, minutes each under KASAN (the stock kernels run
 	# them all).
-	CTLS_SELFTEST_ARGS="-T nonblocking -T mutliproc_even -T mutliproc_readers \
+	CTLS_JOBS=1 CTLS_SELFTEST_ARGS="-T nonblocking -T mutliproc_even -T mutliproc_readers \
 -T mutliproc_writers -T mutliproc_sendpage_even -T mutliproc_sendpage_readers \
 -T mutliproc_sendpage_writers -f global -f tls_basic -v 12_aes_gcm \
 -v 13_aes_gcm -v 13_sm4_gcm" \
 		bash userspace-tests/selftest/run.sh 6.12 ctls "$out.results" \
 		>"$out.log" 2>&1
 	count_selftest_debug $? "$out"
-	unset CTLS_KVER_6_12 CTLS_BUILD CTLS_PRELOAD
 }
 
 # The debug selftest run has no stock baseline: every case must pass.
@@ -502,30 +527,44 @@ count_selftest_debug() {
 # after the other.
 side_by_side=" foundation uapi xtls ossl badrec rxedge txedge rekey inkernel stress stacks stacks13 install "
 
+# run_bg NAME CMD...: CMD in the background, with counts of its own; its
+# output and counts kept for collect_bg NAME.
+run_bg() {
+	local name=$1
+	shift
+	(
+		passed=0 failed=0 skipped=0
+		"$@" >"$logs/$name.out" 2>&1
+		echo "$passed $failed $skipped" >"$logs/$name.counts"
+	) &
+}
+
+# collect_bg NAME WHAT: run_bg's output, and its counts added to ours.
+collect_bg() {
+	local p f k
+	cat "$logs/$1.out"
+	if ! read -r p f k <"$logs/$1.counts"; then
+		echo "not ok - $2: no result (see $logs/$1.out)"
+		p=0 f=1 k=0
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + k))
+}
+
 # run_side_by_side SUITE: the suite on every kernel at once.
 run_side_by_side() {
-	local suite=$1 s p f k pids=()
+	local suite=$1 s pids=()
 	[ "$suite" = stacks ] && bash qemu/stacks.sh -d
-	[ "$suite" = install ] && install_deb >/dev/null
+	[ "$suite" = install ] && install_deb >/dev/null && bash qemu/install-test.sh -M -f 6.1
 	[ "$suite" = stacks13 ] && bash qemu/stacks.sh -D -d
 	for s in $series; do
-		(
-			passed=0 failed=0 skipped=0
-			"suite_$suite" "$s" >"$logs/$suite-$s.out" 2>&1
-			echo "$passed $failed $skipped" >"$logs/$suite-$s.counts"
-		) &
+		run_bg "$suite-$s" "suite_$suite" "$s"
 		pids+=($!)
 	done
 	wait "${pids[@]}"
 	for s in $series; do
-		cat "$logs/$suite-$s.out"
-		if ! read -r p f k <"$logs/$suite-$s.counts"; then
-			echo "not ok - $suite $s: no result (see $logs/$suite-$s.out)"
-			p=0 f=1 k=0
-		fi
-		passed=$((passed + p))
-		failed=$((failed + f))
-		skipped=$((skipped + k))
+		collect_bg "$suite-$s" "$suite $s"
 	done
 }
 

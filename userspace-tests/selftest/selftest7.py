@@ -4,9 +4,11 @@
 their results say.
 
   selftest7.py variants SERIES LIST7 GAPS
-      check's shards of the whole file: "-f global -f tls_basic", then one
-      "-v VARIANT" line per variant but SM4 and ARIA; each line starts with
-      a "-T" for every "norun" gap of SERIES (one guest a line).
+      check's shards of the whole file: "-f global -f tls_basic" with a
+      "-v VARIANT" for each variant of fewer than SMALL cases (zero_len's),
+      then one "-v VARIANT" line per other variant but SM4 and ARIA; each
+      line starts with a "-T" for every "norun" gap of SERIES (one guest a
+      line: a guest's boot costs more than a few cases).
   selftest7.py against SERIES LIST7 RESULTS BASELINE GAPS TABLE
       check's verdict on the whole file: every case but SM4/ARIA that stock
       tls.ko passes on 7.x (BASELINE) must PASS in RESULTS unless a line of
@@ -32,6 +34,8 @@ import re
 import sys
 
 SM4_ARIA = re.compile(r"sm4|aria")
+# A variant with fewer cases than this shares the first guest.
+SMALL = 8
 
 
 def listing(path):
@@ -108,11 +112,15 @@ def cmd_variants(series, list7, gaps_p):
     # The harness takes the first filter that matches: exclusions first.
     skip = "".join(f"-T {pat.rsplit('.', 1)[-1]} " for pat, _, norun in gaps
                    if norun)
-    variants = sorted({variant(c) for c in listing(list7)} - {""})
-    print(f"{skip}-f global -f tls_basic")
-    for v in variants:
-        if not SM4_ARIA.search(v):
-            print(f"{skip}-v {v}")
+    cases = {}
+    for c in listing(list7):
+        v = variant(c)
+        if v and not SM4_ARIA.search(v):
+            cases[v] = cases.get(v, 0) + 1
+    small = sorted(v for v, n in cases.items() if n < SMALL)
+    print(f"{skip}-f global -f tls_basic" + "".join(f" -v {v}" for v in small))
+    for v in sorted(set(cases) - set(small)):
+        print(f"{skip}-v {v}")
 
 
 def cmd_against(series, list7, res_p, base_p, gaps_p, table_p):
