@@ -21,13 +21,13 @@
 #            --modules with the cached headers of SERIES: 6.1 and 6.12, whose
 #            compiler is the host's), instead of ctls-dkms: nothing is
 #            compiled in the guest, and it needs no headers
-#   -f       only install (on the host: nginx, curl) and download (below)
-#            what the guest uses, then exit
+#   -f       only download what the guest installs (below), then exit
 #
 # What the guest installs comes from Debian's archive, downloaded once into
 # $CTLS_CACHE/install/<release>/: the headers of the kernel (with their
 # -common, kbuild and compiler packages) and what dkms needs that the
-# guest's root lacks (ctls-dkms only). Nothing is installed on the host.
+# guest's root lacks (ctls-dkms only); nothing of it goes on the host,
+# which gets only the programs the guest runs from its root (nginx, curl).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 

@@ -10,8 +10,8 @@
 #   install     ctls-dkms: the kernel's headers and dkms (dpkg -i
 #               debs/*.deb), then apt-get install ./ctls-dkms_*.deb
 #               (offline: every dependency is there) with the stock tls
-#               loaded: DKMS builds ctls (timed); ctls-modules: apt-get
-#               install ./ctls-modules-<release>_*.deb; then the postinst
+#               loaded: DKMS builds ctls (timed); ctls-modules: dpkg -i
+#               ./ctls-modules-<release>_*.deb; then the postinst
 #               says stock holds "tls" and modprobe ctls fails, saying why
 #   in use      with stock unloaded: nginx (sendfile on, Options KTLS)
 #               serves curl; the kernel's request_module("tcp-ulp-tls")
@@ -54,6 +54,10 @@ check "before: rmmod bonding (stock tls stays loaded)" \
 	eval "rmmod bonding && loaded tls"
 
 # --- install ------------------------------------------------------------
+# ctls-dkms through apt (it resolves the dependency on dkms); the prebuilt
+# package, which needs only kmod, with dpkg (apt's cache of the root's
+# package lists costs a minute or two under TCG).
+export DEBIAN_FRONTEND=noninteractive
 if [ "$pkg" = ctls-dkms ]; then
 	echo "# the kernel's headers and dkms: $(ls debs | wc -l) packages ($(elapsed))"
 	logs="$W/deps.log"
@@ -63,23 +67,17 @@ if [ "$pkg" = ctls-dkms ]; then
 		sh -c "dpkg -i --force-unsafe-io debs/*.deb >$W/deps.log 2>&1"
 	echo "# dpkg -i of the headers and dkms: $(($(date +%s) - ta)) s"
 	what="DKMS builds ctls for $rel"
+	inst="apt-get install -y --no-install-recommends" rm="apt-get remove -y"
 else
 	what="ctls prebuilt for $rel"
+	inst="dpkg -i" rm="dpkg -r"
 fi
-
-# ctls-dkms through apt (it resolves the dependency on dkms); the prebuilt
-# package, which needs only kmod, with dpkg (apt's cache of the root's
-# package lists costs a minute or two under TCG).
-inst="DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends"
-rm="DEBIAN_FRONTEND=noninteractive apt-get remove -y"
-how_inst="apt-get install" how_rm="apt-get remove"
-[ "$pkg" = ctls-dkms ] || inst="dpkg -i" rm="dpkg -r" how_inst="dpkg -i" how_rm="dpkg -r"
 logs="$W/pkg.log"
 ta=$(date +%s)
-check "$how_inst ./${pkg}_*.deb ($what)" \
+check "${inst%% -y*} ./${pkg}_*.deb ($what)" \
 	sh -c "$inst $PWD/${pkg}_*.deb >$W/pkg.log 2>&1"
 tb=$(date +%s)
-echo "# $how_inst $pkg ($what): $((tb - ta)) s"
+echo "# ${inst%% -y*} $pkg ($what): $((tb - ta)) s"
 sed -n 's/^ctls: /# postinst: /p' "$W/pkg.log" | head -n 4
 ver=$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null)
 if [ "$pkg" = ctls-dkms ]; then
@@ -168,8 +166,8 @@ check "rmmod bonding" rmmod bonding
 # --- remove -------------------------------------------------------------
 logs="$W/rm.log"
 ta=$(date +%s)
-check "$how_rm $pkg" sh -c "$rm $pkg >$W/rm.log 2>&1"
-echo "# $how_rm: $(($(date +%s) - ta)) s"
+check "${rm%% -y} $pkg" sh -c "$rm $pkg >$W/rm.log 2>&1"
+echo "# ${rm%% -y}: $(($(date +%s) - ta)) s"
 gone() {
 	! loaded ctls && ! modinfo ctls >/dev/null 2>&1 &&
 		[ -z "$(ls /usr/lib/modprobe.d/ctls*.conf 2>/dev/null)" ] &&
